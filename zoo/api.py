@@ -1,0 +1,85 @@
+"""The public entry points: create a model in any implementation, move TF1 checkpoints in and out."""
+import numpy as np
+import tensorflow as tf
+
+from zoo.checkpoints import plan_load, write_checkpoint
+from zoo.registry import check_impl, get_spec
+from zoo.shim import SlimShim
+from zoo.slim_graph import SlimGraphModel
+
+LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
+
+
+def create_model(name, impl="native", num_classes=None, checkpoint=None, image_size=None, **kwargs):
+    """Build `name` as "native" (tf_keras Model), "shim" (tf_keras Model running the slim code) or "slim"
+    (`SlimGraphModel`: the slim net in its own TF1 graph and session).
+
+    checkpoint: a TF1 name-based checkpoint prefix or directory, loaded strictly through the
+    architecture's mapping; options for that load (see `load_checkpoint`) may be passed here too.
+    Other keyword arguments (weight_decay, dropout_keep_prob, ...) go to the architecture.
+    The returned model carries `load_report` when a checkpoint was loaded.
+    """
+    spec = get_spec(name)
+    check_impl(impl)
+    load_options = {k: kwargs.pop(k) for k in LOAD_OPTIONS if k in kwargs}
+    if load_options and checkpoint is None:
+        raise ValueError(f"{sorted(load_options)} only apply with checkpoint=")
+    num_classes = spec.num_classes if num_classes is None else num_classes
+    image_size = image_size or spec.image_size
+    if impl == "slim":
+        model = SlimGraphModel(name, num_classes=num_classes, image_size=image_size, **kwargs)
+    elif impl == "shim":
+        model = SlimShim(name, num_classes=num_classes, **kwargs)
+        model(tf.zeros([1, image_size, image_size, spec.channels]))  # create the variables now
+    else:
+        model = spec.native(num_classes=num_classes, input_shape=(image_size, image_size, spec.channels),
+                            **kwargs)
+        model.arch = name
+    if checkpoint is not None:
+        model.load_report = load_checkpoint(model, checkpoint, **load_options)
+    return model
+
+
+def slim_variables(model):
+    """{slim_name: variable} for a model of any implementation."""
+    if isinstance(model, (SlimShim, SlimGraphModel)):
+        return model.slim_variables()
+    arch = getattr(model, "arch", None)
+    if arch is None:
+        raise TypeError(f"{type(model).__name__} {getattr(model, 'name', '')!r} was not made by "
+                        "zoo.create_model; cannot map it to slim names.")
+    return get_spec(arch).mapping.native_variables(model)
+
+
+def _head_scopes(model):
+    return get_spec(model.arch).mapping.head_variable_scopes
+
+
+def load_checkpoint(model, checkpoint, **options):
+    """Load a TF1 name-based checkpoint into `model` (any implementation); returns the `LoadReport`.
+
+    Strict by default. Options: exclude_scopes, ignore_missing_vars, use_ema, assignment_map,
+    head ("strict" | "auto" | "reinit"), strict. See `zoo.checkpoints.plan_load`.
+    """
+    variables = slim_variables(model)
+    shapes = {name: tuple(v.shape.as_list()) for name, v in variables.items()}
+    report, values = plan_load(checkpoint, shapes, head_scopes=_head_scopes(model), **options)
+    if isinstance(model, SlimGraphModel):
+        model.assign(values)
+    else:
+        for name, value in values.items():
+            variables[name].assign(value)
+    return report
+
+
+def read_weights(model):
+    """{slim_name: numpy array} for a model of any implementation."""
+    if isinstance(model, SlimGraphModel):
+        return model.read()
+    return {name: np.asarray(v.numpy()) for name, v in slim_variables(model).items()}
+
+
+def save_checkpoint(model, prefix):
+    """Write `model`'s weights as a TF1 name-based checkpoint (what `tf.compat.v1.train.Saver` restores
+    into the slim net), atomically. Returns the prefix."""
+    return write_checkpoint(read_weights(model), prefix)

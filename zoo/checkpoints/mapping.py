@@ -1,0 +1,66 @@
+"""Native Keras weights <-> slim variable names, by one naming rule.
+
+A native layer is named after its slim scope relative to the network's root scope, with '.' for '/':
+layer `Conv2d_1_depthwise.BatchNorm` of MobileNet v1 holds `MobilenetV1/Conv2d_1_depthwise/BatchNorm/*`.
+Each Keras layer type knows the slim suffix of each of its weights. So one small table serves every
+architecture, and a reader finds each slim scope in the Keras model summary.
+"""
+import dataclasses
+
+import tf_keras
+
+# Keras layer class -> {weight attribute: slim variable suffix}. Subclasses before their bases.
+_LAYER_WEIGHTS = (
+    (tf_keras.layers.DepthwiseConv2D, {"depthwise_kernel": "depthwise_weights", "bias": "biases"}),
+    (tf_keras.layers.SeparableConv2D, {"depthwise_kernel": "depthwise_weights",
+                                       "pointwise_kernel": "pointwise_weights", "bias": "biases"}),
+    (tf_keras.layers.Conv2D, {"kernel": "weights", "bias": "biases"}),
+    (tf_keras.layers.Dense, {"kernel": "weights", "bias": "biases"}),
+    (tf_keras.layers.BatchNormalization, {"beta": "beta", "gamma": "gamma", "moving_mean": "moving_mean",
+                                          "moving_variance": "moving_variance"}),
+)
+
+
+def _weight_suffixes(layer):
+    for cls, suffixes in _LAYER_WEIGHTS:
+        if isinstance(layer, cls):
+            return suffixes
+    return None
+
+
+def layer_name(scope):
+    """Native layer name for a slim scope relative to the root: 'block1/unit_1' -> 'block1.unit_1'."""
+    return scope.replace("/", ".")
+
+
+@dataclasses.dataclass(frozen=True)
+class SlimMapping:
+    """How one architecture's native model maps to its slim variable names."""
+    root: str                 # the slim root scope, e.g. "LeNet"
+    head_scopes: tuple = ()   # classifier scopes (relative), e.g. ("fc4",): where class counts may differ
+
+    def scope_of(self, keras_layer_name):
+        return f"{self.root}/{keras_layer_name.replace('.', '/')}"
+
+    @property
+    def head_variable_scopes(self):
+        return tuple(f"{self.root}/{s}" for s in self.head_scopes)
+
+    def native_variables(self, model):
+        """{slim_name: tf.Variable} for every weight of `model`; raises if a weight has no slim name."""
+        named, seen = {}, set()
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            suffixes = _weight_suffixes(layer)
+            if suffixes is None:
+                continue
+            for attr, suffix in suffixes.items():
+                var = getattr(layer, attr, None)
+                if var is None:
+                    continue
+                named[f"{self.scope_of(layer.name)}/{suffix}"] = var
+                seen.add(id(var))
+        unmapped = [w.name for w in model.weights if id(w) not in seen]
+        if unmapped:
+            raise TypeError(f"Weights with no slim name in {model.name}: {unmapped}. Add their layer type "
+                            "to zoo.checkpoints.mapping._LAYER_WEIGHTS.")
+        return named

@@ -1,0 +1,99 @@
+"""TensorFlow 2 + tf_keras + tf-slim glue. Import this before anything else touches TensorFlow.
+
+Why one module: the shim (`track_tf1_style_variables`) and `DeterministicRandomTestTool` exist only in
+the `tf_keras` package, which `tf.keras` resolves to only when ``TF_USE_LEGACY_KERAS=1`` is set before
+TensorFlow first resolves `tf.keras`; and tf-slim 1.1.0 needs three fixes to run eagerly on TF 2.21.
+Everything of that kind lives here, applied once, idempotently, and tested in tests/test_compat.py.
+"""
+import importlib
+import os
+import sys
+
+
+class KerasVersionError(RuntimeError):
+    """TensorFlow already resolved `tf.keras` to Keras 3; the shim and tf-slim need tf_keras."""
+
+
+def _ensure_legacy_keras():
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    if "tensorflow" not in sys.modules:
+        return
+    import tensorflow as tf
+
+    name = getattr(tf.keras, "__name__", "")
+    if not name.startswith("tf_keras"):
+        raise KerasVersionError(
+            f"TensorFlow was imported and `tf.keras` already resolved to Keras 3 ({name!r}) before zoo "
+            "was imported. zoo's slim, shim and native models all need tf_keras (Keras 2). Either "
+            "`import zoo` before touching `tf.keras`, or set the environment variable "
+            "TF_USE_LEGACY_KERAS=1 before starting Python.")
+
+
+_ensure_legacy_keras()
+
+import tensorflow as tf  # noqa: E402  (must follow the environment set-up above)
+import tf_keras  # noqa: E402,F401
+
+
+def _alias_legacy_tf_layers():
+    """tf.python.layers.normalization lazily imports `tf_keras.legacy_tf_layers`, which tf_keras 2.21
+    only ships as `tf_keras.src.legacy_tf_layers`; without the alias `slim.batch_norm` fails."""
+    src = importlib.import_module("tf_keras.src.legacy_tf_layers")
+    sys.modules.setdefault("tf_keras.legacy_tf_layers", src)
+    for sub in ("base", "convolutional", "core", "normalization", "pooling", "variable_scope_shim"):
+        mod = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{sub}")
+        sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{sub}", mod)
+
+
+def _contains(collection, var):
+    # TF2 variables define `__eq__` element-wise, so `var in list` is wrong (or raises); compare identity.
+    return any(v is var for v in collection)
+
+
+def _patch_tf_slim():
+    import tf_slim  # noqa: F401
+    from tf_slim.layers import layers as slim_layers
+    from tf_slim.layers import utils as slim_utils
+    from tf_slim.ops import variables as slim_variables
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import variables as tf_variables
+
+    if getattr(slim_utils, "_zoo_patched", False):
+        return
+
+    original_collect = slim_utils.collect_named_outputs
+
+    def collect_named_outputs(collections, alias, outputs):
+        # Eagerly there is no per-model graph: adding to collections would grow the global default
+        # graph's collections on every call (and `alias` arrives as None). Graphs and tf.function
+        # graphs keep the original behaviour.
+        if tf.executing_eagerly():
+            return outputs
+        return original_collect(collections, alias, outputs)
+
+    def add_variable_to_collections(variable, collections_set, collections_name):
+        collections = slim_utils.get_variable_collections(collections_set, collections_name) or []
+        variables_list = [variable]
+        if isinstance(variable, tf_variables.PartitionedVariable):
+            variables_list = list(variable)
+        for collection in collections:
+            for var in variables_list:
+                if not _contains(ops.get_collection(collection), var):
+                    ops.add_to_collection(collection, var)
+
+    def add_model_variable(var):
+        if not _contains(ops.get_collection(ops.GraphKeys.MODEL_VARIABLES), var):
+            ops.add_to_collection(ops.GraphKeys.MODEL_VARIABLES, var)
+
+    slim_utils.collect_named_outputs = collect_named_outputs
+    slim_layers._add_variable_to_collections = add_variable_to_collections
+    slim_variables.add_model_variable = add_model_variable
+    tf_slim.add_model_variable = add_model_variable
+    slim_utils._zoo_patched = True
+
+
+_alias_legacy_tf_layers()
+_patch_tf_slim()
+
+track_tf1_style_variables = tf.compat.v1.keras.utils.track_tf1_style_variables
+DeterministicRandomTestTool = tf.compat.v1.keras.utils.DeterministicRandomTestTool

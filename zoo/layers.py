@@ -1,0 +1,34 @@
+"""Small native Keras pieces that reproduce slim semantics exactly."""
+import tensorflow as tf
+import tf_keras
+
+
+def slim_l2(weight_decay):
+    """Keras regularizer equal to `slim.l2_regularizer(weight_decay)`.
+
+    slim's is weight_decay * tf.nn.l2_loss(w) = weight_decay * sum(w**2) / 2, Keras' L2(c) is c * sum(w**2);
+    slim returns no loss at all for 0, so neither do we.
+    """
+    if not weight_decay:
+        return None
+    return tf_keras.regularizers.L2(weight_decay / 2.0)
+
+
+def truncated_normal(stddev):
+    return tf_keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+@tf_keras.utils.register_keras_serializable(package="zoo")
+class LocalResponseNormalization(tf_keras.layers.Layer):
+    """`tf.nn.lrn` as a layer (CifarNet's norm1/norm2); Keras has none built in."""
+
+    def __init__(self, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
+
+    def call(self, inputs):
+        return tf.nn.local_response_normalization(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+
+    def get_config(self):
+        return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
+                "alpha": self.alpha, "beta": self.beta}

@@ -1,0 +1,69 @@
+"""The model registry: one `ModelSpec` per name, as in slim's nets_factory and timm's registry."""
+import dataclasses
+import fnmatch
+from typing import Callable
+
+from zoo.checkpoints.mapping import SlimMapping
+
+IMPLS = ("native", "shim", "slim")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """Everything the zoo knows about one architecture variant.
+
+    slim_net(images, num_classes, is_training, **net_kwargs) -> (logits, end_points) is the TF1 original;
+    slim_arg_scope(**scope_kwargs) its arg scope; native(num_classes, input_shape, **kwargs) the Keras model.
+    Arguments named in `scope_kwargs` (e.g. weight_decay) go to the arg scope, the rest to the net.
+    """
+    name: str
+    slim_net: Callable
+    slim_arg_scope: Callable
+    native: Callable
+    mapping: SlimMapping
+    image_size: int
+    num_classes: int
+    preprocessing: str
+    num_params: int               # with the default num_classes and image size, as the TF1 graph counts them
+    channels: int = 3
+    scope_kwargs: tuple = ("weight_decay",)
+    paper: str = ""
+
+    @property
+    def input_shape(self):
+        return (self.image_size, self.image_size, self.channels)
+
+    def split_kwargs(self, kwargs):
+        scope = {k: v for k, v in kwargs.items() if k in self.scope_kwargs}
+        net = {k: v for k, v in kwargs.items() if k not in self.scope_kwargs}
+        return scope, net
+
+
+_REGISTRY = {}
+
+
+def register(spec):
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} registered twice")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def list_models(pattern="*"):
+    """Registered model names matching a shell-style pattern, sorted."""
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+def get_spec(name):
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = [n for n in _REGISTRY if name.split("_")[0] in n]
+        hint = f" Did you mean {close}?" if close else ""
+        raise ValueError(f"Unknown model {name!r}. Registered models: {list_models()}.{hint}") from None
+
+
+def check_impl(impl):
+    if impl not in IMPLS:
+        raise ValueError(f"Unknown impl {impl!r}; choose one of {list(IMPLS)}.")
+    return impl

@@ -1,0 +1,64 @@
+"""The legacy baseline: a slim net built in its own TF1 graph and session, run on numpy arrays."""
+import os
+
+import numpy as np
+import tensorflow as tf
+import tf_slim as slim
+
+from zoo.registry import get_spec
+
+
+class SlimGraphModel:
+    """The original net in a `tf.compat.v1` graph; `net_fn` and `arg_scope` expose the raw slim code."""
+
+    def __init__(self, arch, num_classes=None, image_size=None, is_training=False, **kwargs):
+        spec = get_spec(arch)
+        self.arch, self.spec = arch, spec
+        self.num_classes = spec.num_classes if num_classes is None else num_classes
+        self.image_size = image_size or spec.image_size
+        self.net_fn, self.arg_scope = spec.slim_net, spec.slim_arg_scope
+        scope_kwargs, net_kwargs = spec.split_kwargs(kwargs)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.images = tf.compat.v1.placeholder(
+                tf.float32, [None, self.image_size, self.image_size, spec.channels], name="images")
+            with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
+                self.logits, self.end_points = spec.slim_net(
+                    self.images, num_classes=self.num_classes, is_training=is_training, **net_kwargs)
+            self.variables = tf.compat.v1.global_variables()
+            self.regularization_loss = tf.compat.v1.losses.get_regularization_loss()
+            self._saver = tf.compat.v1.train.Saver(self.variables)
+            init = tf.compat.v1.global_variables_initializer()
+        self.graph.finalize()
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        self.session.run(init)
+
+    def __call__(self, images):
+        return self.session.run(self.logits, {self.images: np.asarray(images, np.float32)})
+
+    def slim_variables(self):
+        return {v.op.name: v for v in self.variables}
+
+    def read(self):
+        """{slim_name: array} of every variable."""
+        names = list(self.slim_variables())
+        return dict(zip(names, self.session.run(list(self.slim_variables().values()))))
+
+    def assign(self, values):
+        variables = self.slim_variables()
+        for name, value in values.items():
+            variables[name].load(value, self.session)
+
+    def save(self, prefix, global_step=None):
+        """A real TF1 `Saver` checkpoint, as TF1 training code wrote them."""
+        os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+        with self.graph.as_default():
+            return self._saver.save(self.session, prefix, global_step=global_step)
+
+    def restore(self, prefix):
+        """`Saver.restore`, the TF1 way (no zoo engine involved)."""
+        with self.graph.as_default():
+            self._saver.restore(self.session, prefix)
+
+    def close(self):
+        self.session.close()
