@@ -14,8 +14,27 @@ def slim_l2(weight_decay):
     return tf_keras.regularizers.L2(weight_decay / 2.0)
 
 
+@tf_keras.utils.register_keras_serializable(package="zoo")
+class TruncatedNormal(tf_keras.initializers.Initializer):
+    """TF1's `truncated_normal_initializer`: a stateful op seeded from the global seed.
+
+    tf_keras 2.x initializers are stateless and draw their seed from Python's `random`, so neither
+    `tf.random.set_seed` nor `DeterministicRandomTestTool` reaches them. This one draws exactly as slim's
+    initializer does, which makes native and slim models initialise identically under the same seed.
+    """
+
+    def __init__(self, mean=0.0, stddev=1.0, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return tf.random.truncated_normal(shape, self.mean, self.stddev, dtype or tf.float32, seed=self.seed)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
 def truncated_normal(stddev):
-    return tf_keras.initializers.TruncatedNormal(stddev=stddev)
+    return TruncatedNormal(stddev=stddev)
 
 
 @tf_keras.utils.register_keras_serializable(package="zoo")
