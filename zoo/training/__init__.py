@@ -1,0 +1,1 @@
+"""Training and evaluation: configs, optimizers, strategies and the one loop."""

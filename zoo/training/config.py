@@ -1,0 +1,78 @@
+"""The default experiment config; files under configs/ start from it and change what they need.
+
+Keys follow slim's train_image_classifier.py flags where one exists.
+"""
+import ml_collections
+
+from zoo.data import dataset_info
+from zoo.registry import check_impl, get_spec
+from zoo.training.optimizers import check_optimizer, check_schedule
+from zoo.training.strategy import check_strategy
+
+
+def default_config():
+    c = ml_collections.ConfigDict()
+    # Model
+    c.model = "lenet"
+    c.impl = "native"                 # native | shim | slim
+    c.num_classes = 0                 # 0: the dataset's class count minus labels_offset
+    c.labels_offset = 0
+    c.train_image_size = 0            # 0: the architecture's default
+    c.eval_image_size = 0
+    c.weight_decay = 0.0
+    c.dropout_keep_prob = 0.5
+    # Data
+    c.dataset = "digits"
+    c.dataset_dir = ""
+    c.batch_size = 64                 # global batch, split over replicas
+    c.eval_batch_size = 128
+    c.seed = 0
+    # Optimisation
+    c.optimizer = "momentum"
+    c.learning_rate = 0.01
+    c.lr_schedule = "cosine"          # fixed | exponential | polynomial | cosine
+    c.lr_decay_factor = 0.94
+    c.lr_decay_steps = 0
+    c.end_learning_rate = 0.0
+    c.warmup_steps = 0
+    c.momentum = 0.9
+    c.use_nesterov = False
+    c.adam_beta1 = 0.9
+    c.adam_beta2 = 0.999
+    c.opt_epsilon = 1.0
+    c.rmsprop_decay = 0.9
+    c.rmsprop_momentum = 0.9
+    c.label_smoothing = 0.0
+    c.train_steps = 0                 # 0: from num_epochs
+    c.num_epochs = 30.0
+    # Fine-tuning from TF1 checkpoints
+    c.init_checkpoint = ""
+    c.checkpoint_exclude_scopes = ""  # comma-separated slim scopes left freshly initialised
+    c.trainable_scopes = ""           # comma-separated slim scopes to train; empty: all
+    c.ignore_missing_vars = False
+    # Distribution and bookkeeping
+    c.strategy = "default"            # default | one_device | mirrored | multi_worker_mirrored | tpu
+    c.tpu = ""
+    c.log_every = 100
+    c.checkpoint_every = 500
+    return c
+
+
+def scopes(text):
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def validate(c):
+    """Fail before any work, naming the valid choices."""
+    get_spec(c.model)
+    check_impl(c.impl)
+    dataset_info(c.dataset)
+    check_optimizer(c.optimizer)
+    check_schedule(c.lr_schedule)
+    check_strategy(c.strategy)
+    if c.impl == "slim":
+        raise ValueError("impl='slim' trains in a TF1 graph, which this loop does not run yet; "
+                         "use impl='native' or impl='shim'.")
+    if c.batch_size <= 0 or (not c.train_steps and c.num_epochs <= 0):
+        raise ValueError("batch_size and train_steps (or num_epochs) must be positive.")
+    return c

@@ -1,0 +1,182 @@
+"""One training loop for every tf_keras implementation (native and shim), under any tf.distribute strategy:
+a `tf.function` step run by `strategy.run`, `compute_average_loss` over the global batch, regularization
+losses scaled per replica, batch-norm updates through `training=True`."""
+import json
+import os
+import time
+
+import tensorflow as tf
+import tf_keras
+
+import zoo
+from zoo.data import build_dataset, dataset_info
+from zoo.training.config import scopes, validate
+from zoo.training.optimizers import create_optimizer, steps_for
+from zoo.training.strategy import create_strategy
+
+
+def _num_classes(c):
+    return c.num_classes or dataset_info(c.dataset).num_classes - c.labels_offset
+
+
+def build_model(c, image_size, checkpoint=None):
+    spec = zoo.get_spec(c.model)
+    kwargs = dict(num_classes=_num_classes(c), image_size=image_size, weight_decay=c.weight_decay)
+    if "dropout_keep_prob" in spec.slim_net.__code__.co_varnames:
+        kwargs["dropout_keep_prob"] = c.dropout_keep_prob
+    model = zoo.create_model(c.model, c.impl, **kwargs)
+    report = None
+    if checkpoint:
+        report = zoo.load_checkpoint(model, checkpoint, exclude_scopes=scopes(c.checkpoint_exclude_scopes),
+                                     ignore_missing_vars=c.ignore_missing_vars, head="auto")
+    return model, report
+
+
+def trainable_variables(model, trainable_scopes):
+    if not trainable_scopes:
+        return model.trainable_variables
+    named = zoo.slim_variables(model)
+    chosen = {id(v) for n, v in named.items() if any(n.startswith(s.rstrip("/") + "/") for s in trainable_scopes)}
+    if not chosen:
+        raise ValueError(f"trainable_scopes {list(trainable_scopes)} match no variable; scopes look like "
+                         f"{sorted(named)[:3]}")
+    return [v for v in model.trainable_variables if id(v) in chosen]
+
+
+def _per_example_loss(labels, logits, num_classes, label_smoothing):
+    if label_smoothing:
+        onehot = tf.one_hot(labels, num_classes)
+        return tf_keras.losses.categorical_crossentropy(onehot, logits, from_logits=True,
+                                                        label_smoothing=label_smoothing)
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def evaluate(model, dataset, strategy, num_classes):
+    """top-1, top-5 and mean cross-entropy over one pass of `dataset`."""
+    with strategy.scope():
+        top1 = tf_keras.metrics.SparseCategoricalAccuracy()
+        top5 = tf_keras.metrics.SparseTopKCategoricalAccuracy(k=min(5, num_classes))
+        loss = tf_keras.metrics.Mean()
+
+    @tf.function
+    def step(images, labels):
+        def fn(x, y):
+            logits = model(x, training=False)
+            top1.update_state(y, logits)
+            top5.update_state(y, logits)
+            loss.update_state(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        strategy.run(fn, args=(images, labels))
+
+    for images, labels in strategy.experimental_distribute_dataset(dataset):
+        step(images, labels)
+    return {"top1": float(top1.result()), "top5": float(top5.result()), "loss": float(loss.result())}
+
+
+def train(c, workdir, log=print):
+    """Train per config `c` in `workdir` (checkpoints, TensorBoard, results); resumes if checkpoints exist."""
+    validate(c)
+    os.makedirs(workdir, exist_ok=True)
+    strategy = create_strategy(c.strategy, c.tpu)
+    spec, info = zoo.get_spec(c.model), dataset_info(c.dataset)
+    image_size = c.train_image_size or spec.image_size
+    num_classes = _num_classes(c)
+    total_steps = steps_for(c, info.num_train)
+    tf.random.set_seed(c.seed)
+    train_ds = build_dataset(c.dataset, "train", c.batch_size, image_size, spec.channels, training=True,
+                             seed=c.seed)
+    eval_ds = build_dataset(c.dataset, "test", c.eval_batch_size, c.eval_image_size or image_size,
+                            spec.channels, training=False)
+
+    with strategy.scope():
+        model, report = build_model(c, image_size, c.init_checkpoint or None)
+        if report is not None:
+            log(str(report))
+        optimizer = create_optimizer(c, total_steps)
+        variables = trainable_variables(model, scopes(c.trainable_scopes))
+        train_top1 = tf_keras.metrics.SparseCategoricalAccuracy()
+        train_loss = tf_keras.metrics.Mean()
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations)}")
+
+    @tf.function
+    def train_step(iterator):
+        def fn(images, labels):
+            with tf.GradientTape() as tape:
+                logits = model(images, training=True)
+                per_example = _per_example_loss(labels, logits, num_classes, c.label_smoothing)
+                loss = tf.nn.compute_average_loss(per_example, global_batch_size=c.batch_size)
+                if model.losses:
+                    loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            train_top1.update_state(labels, logits)
+            train_loss.update_state(loss * strategy.num_replicas_in_sync)
+            return loss
+
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(fn, args=next(iterator)), axis=None)
+
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
+    iterator = iter(strategy.experimental_distribute_dataset(train_ds))
+    step = int(optimizer.iterations)
+    start, window_start, window_step = time.time(), time.time(), step
+    history = []
+    while step < total_steps:
+        loss = train_step(iterator)
+        step = int(optimizer.iterations)
+        if step % c.log_every == 0 or step == total_steps:
+            now = time.time()
+            rate = (step - window_step) * c.batch_size / max(now - window_start, 1e-9)
+            entry = {"step": step, "loss": float(train_loss.result()), "top1": float(train_top1.result()),
+                     "examples_per_sec": rate}
+            history.append(entry)
+            log(f"step {step}/{total_steps} ({100 * step / total_steps:.0f}%) loss {entry['loss']:.4f} "
+                f"top-1 {entry['top1']:.3f} {rate:.0f} examples/s")
+            with writer.as_default(step=step):
+                tf.summary.scalar("loss", entry["loss"])
+                tf.summary.scalar("top1", entry["top1"])
+                tf.summary.scalar("examples_per_sec", rate)
+            train_loss.reset_state()
+            train_top1.reset_state()
+            window_start, window_step = now, step
+        if step % c.checkpoint_every == 0 or step == total_steps:
+            manager.save(checkpoint_number=step)
+        del loss
+
+    metrics = evaluate(model, eval_ds, strategy, num_classes)
+    results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "steps": step,
+               "train_seconds": round(time.time() - start, 1), "eval": metrics, "history": history,
+               "checkpoint": manager.latest_checkpoint}
+    with open(os.path.join(workdir, "results_train.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    log(f"test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f} "
+        f"after {step} steps ({results['train_seconds']} s)")
+    return model, results
+
+
+def evaluate_workdir(c, workdir, checkpoint=None, log=print):
+    """Evaluate the latest checkpoint in `workdir` (or a TF1 name-based `checkpoint`) on the test split."""
+    validate(c)
+    strategy = create_strategy(c.strategy, c.tpu)
+    spec = zoo.get_spec(c.model)
+    image_size = c.eval_image_size or c.train_image_size or spec.image_size
+    with strategy.scope():
+        model, report = build_model(c, image_size, checkpoint)
+    if checkpoint is None:
+        latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+        if latest is None:
+            raise FileNotFoundError(f"No training checkpoint under {workdir}/checkpoints; run train.py with "
+                                    f"--workdir={workdir} first, or pass --checkpoint=TF1_PREFIX.")
+        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
+        checkpoint = latest
+    else:
+        log(str(report))
+    ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
+    metrics = evaluate(model, ds, strategy, _num_classes(c))
+    results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "checkpoint": checkpoint, "eval": metrics}
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "results_eval.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    log(f"{checkpoint}: test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f}")
+    return results
