@@ -8,6 +8,7 @@ Everything of that kind lives here, applied once, idempotently, and tested in te
 import importlib
 import os
 import sys
+import warnings
 
 
 class KerasVersionError(RuntimeError):
@@ -16,6 +17,7 @@ class KerasVersionError(RuntimeError):
 
 def _ensure_legacy_keras():
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # CUDA probes on CPU machines; the user's value wins
     if "tensorflow" not in sys.modules:
         return
     import tensorflow as tf
@@ -94,6 +96,8 @@ def _patch_tf_slim():
 
 _alias_legacy_tf_layers()
 _patch_tf_slim()
+# tf-slim calls TF's legacy layers internally; their deprecation notices are not the user's to act on.
+warnings.filterwarnings("ignore", message=r"`(tf\.layers\.\w+|layer\.apply)` is deprecated", category=UserWarning)
 
 track_tf1_style_variables = tf.compat.v1.keras.utils.track_tf1_style_variables
 DeterministicRandomTestTool = tf.compat.v1.keras.utils.DeterministicRandomTestTool

@@ -187,8 +187,9 @@ def _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_sco
         t, _, tshape, sshape = heads[0]
         raise CheckpointMismatchError(
             report, f"Wrong number of classes: the checkpoint's head has {sshape[-1]}, the model {tshape[-1]}. "
-                    f"Pass num_classes={sshape[-1]} to use its classifier, or head='auto' to drop the "
-                    "background class (1001 -> 1000) / start a fresh head for another class count.")
+                    f"Pass num_classes={sshape[-1]} (CLI: --num-classes) to use its classifier, or head='auto' "
+                    "(--head auto) to drop the background class (1001 -> 1000) or start a fresh head for "
+                    "another class count.")
     problems = []
     if report.mismatched:
         problems.append(f"{len(report.mismatched)} variables with the wrong shape")
