@@ -143,6 +143,16 @@ def atomic_prefix(prefix):
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def _write_state_file(prefix):
+    """The `checkpoint` file naming `prefix` as the latest (what tf.train.latest_checkpoint reads)."""
+    directory, name = os.path.split(prefix)
+    text = f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
+    tmp = os.path.join(directory, f".checkpoint.tmp-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(directory, "checkpoint"))
+
+
 def write_checkpoint(values, prefix):
     """Write {name: array} as a TF1 name-based checkpoint at `prefix`, atomically, plus a `checkpoint`
     state file naming it, so the directory resolves to it. Returns the absolute prefix."""
@@ -151,8 +161,7 @@ def write_checkpoint(values, prefix):
     with atomic_prefix(prefix) as tmp, tf.init_scope():
         tf.raw_ops.SaveV2(prefix=tmp, tensor_names=names, shape_and_slices=[""] * len(names),
                           tensors=[tf.convert_to_tensor(np.asarray(values[n])) for n in names])
-    tf.compat.v1.train.update_checkpoint_state(os.path.dirname(prefix), prefix,
-                                               all_model_checkpoint_paths=[prefix])
+    _write_state_file(prefix)
     return prefix
 
 
@@ -161,6 +170,5 @@ def write_object_checkpoint(trackable_kwargs, prefix):
     prefix = os.path.abspath(os.fspath(prefix))
     with atomic_prefix(prefix) as tmp:
         tf.train.Checkpoint(**trackable_kwargs).write(tmp)
-    tf.compat.v1.train.update_checkpoint_state(os.path.dirname(prefix), prefix,
-                                               all_model_checkpoint_paths=[prefix])
+    _write_state_file(prefix)
     return prefix
