@@ -9,6 +9,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 import zoo
+from zoo import compat
 from conftest import ROOT, random_images
 from zoo.checkpoints import CheckpointError, CheckpointMismatchError, CheckpointReader, plan_load
 from zoo.checkpoints import convert, io
@@ -20,7 +21,7 @@ def trained_tf1(tmp_path_factory):
     """LeNet trained one step in a TF1 graph by Momentum, RMSProp and Adam, with EMA and global_step."""
     prefix = str(tmp_path_factory.mktemp("tf1_trained") / "model.ckpt")
     spec = zoo.get_spec("lenet")
-    with tf.Graph().as_default():
+    with compat.tf1_graph():
         images = tf.constant(random_images("lenet", batch=8))
         labels = tf.constant(np.arange(8) % 10)
         with slim.arg_scope(spec.slim_arg_scope()):

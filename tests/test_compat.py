@@ -27,8 +27,7 @@ class TinyResNetShim(tf_keras.layers.Layer):
 
 
 def _graph_logits_and_checkpoint(images, prefix):
-    graph = tf.Graph()
-    with graph.as_default():
+    with compat.tf1_graph():
         x = tf.compat.v1.placeholder(tf.float32, images.shape)
         logits, end_points = _tiny_resnet(x, is_training=False)
         names = sorted(v.op.name for v in tf.compat.v1.global_variables())
@@ -96,9 +95,26 @@ def test_batch_norm_updates_apply_in_the_shim():
     assert not np.allclose(mean.numpy(), start)
 
 
+def test_graph_building_leaves_eager_keras_models_working():
+    """Without compat.tf1_graph, a slim batch_norm built in a graph breaks existing eager BN models."""
+    model = tf_keras.Sequential([tf_keras.layers.BatchNormalization(input_shape=(4,))])
+    model(np.ones((2, 4), np.float32))
+    with compat.tf1_graph():
+        slim.batch_norm(tf.compat.v1.placeholder(tf.float32, [None, 4]), is_training=False)
+    np.testing.assert_allclose(model(np.ones((2, 4), np.float32)).numpy(), np.ones((2, 4)) / np.sqrt(1.001),
+                               rtol=1e-6)
+
+
+def test_slim_smart_cond_accepts_tensors_and_bools():
+    from tf_slim.layers import utils
+
+    assert utils.constant_value(tf.constant(True)) and utils.constant_value(False) is False
+    with compat.tf1_graph():
+        assert utils.constant_value(tf.compat.v1.placeholder(tf.bool, [])) is None
+
+
 def test_model_variables_compare_by_identity():
-    graph = tf.Graph()
-    with graph.as_default():
+    with compat.tf1_graph():
         a = tf.compat.v1.Variable(np.ones(3, np.float32), name="a")
         b = tf.compat.v1.Variable(np.ones(3, np.float32), name="b")  # equal values, different variables
         slim.add_model_variable(a)

@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.checkpoints import plan_load, write_checkpoint
+from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.registry import check_impl, get_spec
 from zoo.shim import SlimShim
 from zoo.slim_graph import SlimGraphModel
@@ -10,20 +11,24 @@ from zoo.slim_graph import SlimGraphModel
 LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
 
 
-def create_model(name, impl="native", num_classes=None, checkpoint=None, image_size=None, **kwargs):
+def create_model(name, impl="native", num_classes=None, checkpoint=None, image_size=None, frozen_graph=None,
+                 **kwargs):
     """Build `name` as "native" (tf_keras Model), "shim" (tf_keras Model running the slim code) or "slim"
     (`SlimGraphModel`: the slim net in its own TF1 graph and session).
 
-    checkpoint: a TF1 name-based checkpoint prefix or directory, loaded strictly through the
-    architecture's mapping; options for that load (see `load_checkpoint`) may be passed here too.
+    checkpoint: a TF1 name-based checkpoint prefix or directory (or a TF2 one in var_list form), loaded
+    strictly through the architecture's mapping; frozen_graph: a release's *_frozen.pb whose Const nodes
+    carry slim names, loaded the same way. Options for the load (see `load_checkpoint`) may be passed here.
     Other keyword arguments (weight_decay, dropout_keep_prob, ...) go to the architecture.
     The returned model carries `load_report` when a checkpoint was loaded.
     """
     spec = get_spec(name)
     check_impl(impl)
     load_options = {k: kwargs.pop(k) for k in LOAD_OPTIONS if k in kwargs}
-    if load_options and checkpoint is None:
-        raise ValueError(f"{sorted(load_options)} only apply with checkpoint=")
+    if checkpoint is not None and frozen_graph is not None:
+        raise ValueError("Pass checkpoint= or frozen_graph=, not both.")
+    if load_options and checkpoint is None and frozen_graph is None:
+        raise ValueError(f"{sorted(load_options)} only apply with checkpoint= or frozen_graph=")
     num_classes = spec.num_classes if num_classes is None else num_classes
     image_size = image_size or spec.image_size
     if impl == "slim":
@@ -35,6 +40,8 @@ def create_model(name, impl="native", num_classes=None, checkpoint=None, image_s
         model = spec.native(num_classes=num_classes, input_shape=(image_size, image_size, spec.channels),
                             **kwargs)
         model.arch = name
+    if frozen_graph is not None:
+        checkpoint = frozen_graph_reader(frozen_graph)
     if checkpoint is not None:
         model.load_report = load_checkpoint(model, checkpoint, **load_options)
     return model
@@ -56,7 +63,8 @@ def _head_scopes(model):
 
 
 def load_checkpoint(model, checkpoint, **options):
-    """Load a TF1 name-based checkpoint into `model` (any implementation); returns the `LoadReport`.
+    """Load a TF1 name-based checkpoint (path, `CheckpointReader` or `ArrayReader`) into `model` (any
+    implementation); returns the `LoadReport`.
 
     Strict by default. Options: exclude_scopes, ignore_missing_vars, use_ema, assignment_map,
     head ("strict" | "auto" | "reinit"), strict. See `zoo.checkpoints.plan_load`.

@@ -2,9 +2,11 @@
 
 Why one module: the shim (`track_tf1_style_variables`) and `DeterministicRandomTestTool` exist only in
 the `tf_keras` package, which `tf.keras` resolves to only when ``TF_USE_LEGACY_KERAS=1`` is set before
-TensorFlow first resolves `tf.keras`; and tf-slim 1.1.0 needs three fixes to run eagerly on TF 2.21.
+TensorFlow first resolves `tf.keras`; tf-slim 1.1.0 needs four fixes to run on TF 2.21; and building a
+slim net in a TF1 graph must not break eager Keras models in the same process (`tf1_graph`).
 Everything of that kind lives here, applied once, idempotently, and tested in tests/test_compat.py.
 """
+import contextlib
 import importlib
 import os
 import sys
@@ -45,6 +47,15 @@ def _alias_legacy_tf_layers():
     for sub in ("base", "convolutional", "core", "normalization", "pooling", "variable_scope_shim"):
         mod = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{sub}")
         sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{sub}", mod)
+
+
+def _restore_ops_tensor():
+    """tf-slim (utils.constant_value -> smart_cond in batch_norm/dropout, optimizers, learning) tests
+    `isinstance(x, tensorflow.python.framework.ops.Tensor)`; TF 2.21 dropped that alias of tf.Tensor."""
+    from tensorflow.python.framework import ops
+
+    if not hasattr(ops, "Tensor"):
+        ops.Tensor = tf.Tensor
 
 
 def _contains(collection, var):
@@ -94,7 +105,40 @@ def _patch_tf_slim():
     slim_utils._zoo_patched = True
 
 
+def _layer_classes():
+    from tf_keras.src.engine import base_layer
+
+    seen, stack = set(), [base_layer.Layer]
+    while stack:
+        cls = stack.pop()
+        if cls not in seen:
+            seen.add(cls)
+            stack.extend(cls.__subclasses__())
+    return seen
+
+
+@contextlib.contextmanager
+def tf1_graph(graph=None):
+    """`graph.as_default()` for building slim nets in a TF1 graph, without breaking eager Keras models.
+
+    tf_keras picks v1 or v2 layer base classes by rewriting `__bases__` of the layer classes process-wide
+    whenever a layer is made in graph mode (utils/version_utils.swap_class); slim's batch_norm makes one,
+    after which every existing eager model with that layer type fails ("Your Layer or Model is in an
+    invalid state"). The graph's ops are built once, so restoring the bases on exit is safe.
+    """
+    graph = tf.Graph() if graph is None else graph
+    bases = {cls: cls.__bases__ for cls in _layer_classes()}
+    try:
+        with graph.as_default():
+            yield graph
+    finally:
+        for cls, original in bases.items():
+            if cls.__bases__ != original:
+                cls.__bases__ = original
+
+
 _alias_legacy_tf_layers()
+_restore_ops_tensor()
 _patch_tf_slim()
 # tf-slim calls TF's legacy layers internally; their deprecation notices are not the user's to act on.
 warnings.filterwarnings("ignore", message=r"`(tf\.layers\.\w+|layer\.apply)` is deprecated", category=UserWarning)

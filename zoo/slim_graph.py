@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 import tf_slim as slim
 
+from zoo.compat import tf1_graph
 from zoo.registry import get_spec
 
 
@@ -18,8 +19,7 @@ class SlimGraphModel:
         self.image_size = image_size or spec.image_size
         self.net_fn, self.arg_scope = spec.slim_net, spec.slim_arg_scope
         scope_kwargs, net_kwargs = spec.split_kwargs(kwargs)
-        self.graph = tf.Graph()
-        with self.graph.as_default():
+        with tf1_graph() as self.graph:
             self.images = tf.compat.v1.placeholder(
                 tf.float32, [None, self.image_size, self.image_size, spec.channels], name="images")
             with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
@@ -29,6 +29,11 @@ class SlimGraphModel:
             self.regularization_loss = tf.compat.v1.losses.get_regularization_loss()
             self._saver = tf.compat.v1.train.Saver(self.variables)
             init = tf.compat.v1.global_variables_initializer()
+            # Assignment ops built once, so that loading weights never adds to the (finalized) graph.
+            self._assign = {}
+            for v in self.variables:
+                value = tf.compat.v1.placeholder(v.dtype.base_dtype, v.shape, name=f"assign/{v.op.name}")
+                self._assign[v.op.name] = (value, v.assign(value, read_value=False))
         self.graph.finalize()
         self.session = tf.compat.v1.Session(graph=self.graph)
         self.session.run(init)
@@ -45,9 +50,13 @@ class SlimGraphModel:
         return dict(zip(names, self.session.run(list(self.slim_variables().values()))))
 
     def assign(self, values):
-        variables = self.slim_variables()
+        """Set variables from {slim_name: array}."""
+        ops, feed = [], {}
         for name, value in values.items():
-            variables[name].load(value, self.session)
+            placeholder, op = self._assign[name]
+            ops.append(op)
+            feed[placeholder] = value
+        self.session.run(ops, feed)
 
     def save(self, prefix, global_step=None):
         """A real TF1 `Saver` checkpoint, as TF1 training code wrote them."""

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from zoo.checkpoints.io import CheckpointError, CheckpointReader
+from zoo.checkpoints.io import ArrayReader, CheckpointError, CheckpointReader
 
 EMA_SUFFIX = "/ExponentialMovingAverage"
 
@@ -116,7 +116,7 @@ def plan_load(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=F
     """
     if head not in HEAD_MODES:
         raise ValueError(f"head={head!r}; choose one of {HEAD_MODES}")
-    if not isinstance(reader, CheckpointReader):
+    if not isinstance(reader, (CheckpointReader, ArrayReader)):
         reader = CheckpointReader(reader)
     report = LoadReport(checkpoint=reader.prefix)
     renamed = _apply_assignment_map(reader.keys(), assignment_map)

@@ -14,8 +14,10 @@ def slim_signature(arch):
     """{slim_name: shape} of `arch` at its defaults, from its TF1 graph (built, never run)."""
     from zoo.registry import get_spec
 
+    from zoo.compat import tf1_graph
+
     spec = get_spec(arch)
-    with tf.Graph().as_default():
+    with tf1_graph():
         images = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
         with slim.arg_scope(spec.slim_arg_scope()):
             spec.slim_net(images, num_classes=spec.num_classes, is_training=False)

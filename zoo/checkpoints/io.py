@@ -115,6 +115,28 @@ class CheckpointReader:
                 "complete checkpoint (.index and every .data-* shard) again.") from e
 
 
+class ArrayReader:
+    """A `CheckpointReader` over arrays already in memory (e.g. a frozen graph's weight constants), so
+    the engine plans and reports them exactly like checkpoint keys."""
+
+    kind = "arrays"
+
+    def __init__(self, arrays, origin):
+        self.prefix = origin
+        self._arrays = dict(arrays)
+        self.shapes = {k: tuple(np.shape(v)) for k, v in self._arrays.items()}
+        self.dtypes = {k: tf.as_dtype(np.asarray(v).dtype) for k, v in self._arrays.items()}
+
+    def __contains__(self, key):
+        return key in self._arrays
+
+    def keys(self):
+        return sorted(self._arrays)
+
+    def get(self, key):
+        return self._arrays[key]
+
+
 def _first_line(error):
     text = getattr(error, "message", None) or str(error)
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__

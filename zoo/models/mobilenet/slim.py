@@ -1,0 +1,156 @@
+"""MobileNet v1 and v2 as TF-Slim defines them, with the published checkpoints' variable names
+(`MobilenetV1/Conv2d_1_depthwise/depthwise_weights`, `MobilenetV2/expanded_conv_3/expand/BatchNorm/gamma`,
+`.../Logits/Conv2d_1c_1x1/biases`). Written after research/slim/nets/mobilenet_v1.py and
+nets/mobilenet/{mobilenet,conv_blocks,mobilenet_v2}.py, at their defaults (SAME padding, no
+explicit padding, eval-time behaviour identical)."""
+import tensorflow as tf
+import tf_slim as slim
+
+# MobileNet v1 body: ("conv" | "sep", stride, depth)
+V1_LAYERS = [("conv", 2, 32), ("sep", 1, 64), ("sep", 2, 128), ("sep", 1, 128), ("sep", 2, 256),
+             ("sep", 1, 256), ("sep", 2, 512)] + [("sep", 1, 512)] * 5 + [("sep", 2, 1024), ("sep", 1, 1024)]
+
+# MobileNet v2 body after the first conv: (expansion factor, output depth, repeats, first stride)
+V2_BLOCKS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+             (6, 320, 1, 1)]
+
+
+def v1_depth(d, depth_multiplier, min_depth=8):
+    return max(int(d * depth_multiplier), min_depth)
+
+
+def make_divisible(v, divisor=8, min_value=None):
+    """mobilenet.py's rounding: nearest multiple of `divisor`, never more than 10% below `v`."""
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def v2_layers(depth_multiplier, finegrain_classification_mode=False):
+    """[(scope, expansion_depth or None, output depth, stride)] for the expanded_conv blocks, plus the
+    first and last conv depths — the one place v2's depth arithmetic lives (slim and native share it).
+    finegrain_classification_mode keeps the last conv at 1280 channels for multipliers below 1 (as
+    nets_factory's mobilenet_v2_035 and the published 0.35 checkpoints do)."""
+    first = make_divisible(32 * depth_multiplier)
+    blocks, depth, index = [], first, 0
+    for factor, out, repeats, stride in V2_BLOCKS:
+        out = make_divisible(out * depth_multiplier)
+        for r in range(repeats):
+            expansion = make_divisible(depth * factor) if factor > 1 else depth
+            scope = "expanded_conv" if index == 0 else f"expanded_conv_{index}"
+            blocks.append((scope, expansion if expansion > depth else None, out, stride if r == 0 else 1))
+            depth, index = out, index + 1
+    last = make_divisible(1280 * (1.0 if finegrain_classification_mode and depth_multiplier < 1 else
+                                  depth_multiplier))
+    return first, blocks, last
+
+
+def _reduced_kernel(net, size):
+    h, w = net.get_shape().as_list()[1:3]
+    return [size if h is None else min(h, size), size if w is None else min(w, size)]
+
+
+def mobilenet_v1(inputs, num_classes=1001, dropout_keep_prob=0.999, is_training=True, min_depth=8,
+                 depth_multiplier=1.0, prediction_fn=slim.softmax, spatial_squeeze=True, scope="MobilenetV1"):
+    end_points = {}
+    with tf.compat.v1.variable_scope(scope, "MobilenetV1", [inputs]):
+        with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training), \
+                slim.arg_scope([slim.conv2d, slim.separable_conv2d], padding="SAME"):
+            net = inputs
+            for i, (kind, stride, depth) in enumerate(V1_LAYERS):
+                if kind == "conv":
+                    net = end_points[f"Conv2d_{i}"] = slim.conv2d(
+                        net, v1_depth(depth, depth_multiplier, min_depth), [3, 3], stride=stride,
+                        normalizer_fn=slim.batch_norm, scope=f"Conv2d_{i}")
+                    continue
+                net = end_points[f"Conv2d_{i}_depthwise"] = slim.separable_conv2d(
+                    net, None, [3, 3], depth_multiplier=1, stride=stride, normalizer_fn=slim.batch_norm,
+                    scope=f"Conv2d_{i}_depthwise")
+                net = end_points[f"Conv2d_{i}_pointwise"] = slim.conv2d(
+                    net, v1_depth(depth, depth_multiplier, min_depth), [1, 1], stride=1,
+                    normalizer_fn=slim.batch_norm, scope=f"Conv2d_{i}_pointwise")
+            with tf.compat.v1.variable_scope("Logits"):
+                net = end_points["AvgPool_1a"] = slim.avg_pool2d(net, _reduced_kernel(net, 7), padding="VALID",
+                                                                 scope="AvgPool_1a")
+                if not num_classes:
+                    return net, end_points
+                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope="Dropout_1b")
+                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                                     scope="Conv2d_1c_1x1")
+                if spatial_squeeze:
+                    logits = tf.squeeze(logits, [1, 2], name="SpatialSqueeze")
+            end_points["Logits"] = logits
+            if prediction_fn:
+                end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
+    return logits, end_points
+
+
+mobilenet_v1.default_image_size = 224
+
+
+def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09, regularize_depthwise=False,
+                           batch_norm_decay=0.9997, batch_norm_epsilon=0.001):
+    regularizer = slim.l2_regularizer(weight_decay)
+    with slim.arg_scope([slim.conv2d, slim.separable_conv2d],
+                        weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=stddev),
+                        activation_fn=tf.nn.relu6, normalizer_fn=slim.batch_norm), \
+            slim.arg_scope([slim.batch_norm], is_training=is_training, center=True, scale=True,
+                           decay=batch_norm_decay, epsilon=batch_norm_epsilon), \
+            slim.arg_scope([slim.conv2d], weights_regularizer=regularizer), \
+            slim.arg_scope([slim.separable_conv2d],
+                           weights_regularizer=regularizer if regularize_depthwise else None) as sc:
+        return sc
+
+
+def _expanded_conv(net, scope, expansion, out, stride):
+    """conv_blocks.expanded_conv at its defaults: 1x1 expand (only when it widens), 3x3 depthwise,
+    1x1 linear projection, residual when shapes allow."""
+    with tf.compat.v1.variable_scope(scope):
+        inputs = net
+        if expansion:
+            net = slim.conv2d(net, expansion, [1, 1], scope="expand")
+        net = slim.separable_conv2d(net, None, [3, 3], depth_multiplier=1, stride=stride, scope="depthwise")
+        net = slim.conv2d(net, out, [1, 1], activation_fn=tf.identity, scope="project")
+        if stride == 1 and out == inputs.get_shape().as_list()[3]:
+            net += inputs
+        return tf.identity(net, name="output")
+
+
+def mobilenet_v2(inputs, num_classes=1001, depth_multiplier=1.0, is_training=False, dropout_keep_prob=0.8,
+                 finegrain_classification_mode=False, prediction_fn=slim.softmax, scope="MobilenetV2"):
+    end_points = {}
+    first, blocks, last = v2_layers(depth_multiplier, finegrain_classification_mode)
+    with tf.compat.v1.variable_scope(scope, "MobilenetV2", [inputs]):
+        with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training), \
+                slim.arg_scope([slim.conv2d, slim.separable_conv2d], padding="SAME"):
+            net = end_points["layer_1"] = slim.conv2d(inputs, first, [3, 3], stride=2, scope="Conv")
+            for i, (block_scope, expansion, out, stride) in enumerate(blocks):
+                net = end_points[f"layer_{i + 2}"] = _expanded_conv(net, block_scope, expansion, out, stride)
+            net = end_points[f"layer_{len(blocks) + 2}"] = slim.conv2d(net, last, [1, 1], scope="Conv_1")
+            with tf.compat.v1.variable_scope("Logits"):
+                net = end_points["global_pool"] = slim.avg_pool2d(
+                    net, net.get_shape().as_list()[1:3], padding="VALID", scope="AvgPool")
+                if not num_classes:
+                    return net, end_points
+                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope="Dropout")
+                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                                     biases_initializer=tf.compat.v1.zeros_initializer(), scope="Conv2d_1c_1x1")
+                logits = tf.squeeze(logits, [1, 2])
+            end_points["Logits"] = logits
+            if prediction_fn:
+                end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
+    return logits, end_points
+
+
+mobilenet_v2.default_image_size = 224
+
+
+def mobilenet_v2_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09, bn_decay=0.997):
+    """mobilenet.training_scope: BN (center, scale, eps 1e-3) after every conv, relu6, L2 on conv2d only."""
+    with slim.arg_scope([slim.conv2d, slim.fully_connected, slim.separable_conv2d],
+                        weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=stddev),
+                        normalizer_fn=slim.batch_norm, activation_fn=tf.nn.relu6), \
+            slim.arg_scope([slim.batch_norm], is_training=is_training, decay=bn_decay, center=True, scale=True), \
+            slim.arg_scope([slim.conv2d], weights_regularizer=slim.l2_regularizer(weight_decay)), \
+            slim.arg_scope([slim.separable_conv2d], weights_regularizer=None) as sc:
+        return sc
