@@ -1,5 +1,5 @@
-"""`python -m zoo COMMAND`: list, inspect, convert. Each command prints what it did and exits non-zero
-with a one-line reason on bad input."""
+"""`python -m zoo COMMAND`: list, inspect, convert, import-frozen-graph, predict. Each command prints what
+it did and exits non-zero with a one-line reason on bad input."""
 import argparse
 import json
 import sys
@@ -60,6 +60,72 @@ def cmd_convert(args):
     print(f"wrote {prefix} ({args.to})")
 
 
+def cmd_import_frozen_graph(args):
+    from zoo.checkpoints import match_keys
+    from zoo.checkpoints.frozen import frozen_graph_reader, frozen_graph_to_checkpoint
+    from zoo.checkpoints.inspect import guess_architecture
+
+    reader = frozen_graph_reader(args.pb)
+    if args.model:
+        import zoo
+
+        spec = zoo.get_spec(args.model)
+        from zoo.checkpoints.inspect import slim_signature
+
+        report, _ = match_keys(reader, slim_signature(args.model), head_scopes=spec.mapping.head_variable_scopes,
+                               strict=not args.lenient)
+        print(report)
+    else:
+        for g in guess_architecture(reader.shapes):
+            print(f"fits {g['model']}: {100 * g['explained']:.1f}% of its weight nodes by name and shape")
+    print(f"wrote {frozen_graph_to_checkpoint(args.pb, args.output_prefix)} "
+          f"({len(reader.keys())} weight constants)")
+
+
+def _load_image(ref):
+    """A file (JPEG, PNG, BMP, GIF) or `skimage:NAME` for scikit-image's bundled photographs."""
+    import numpy as np
+    import tensorflow as tf
+
+    if ref.startswith("skimage:"):
+        import skimage.data
+
+        name = ref.split(":", 1)[1]
+        if not hasattr(skimage.data, name):
+            raise ValueError(f"scikit-image has no photograph {name!r} (try chelsea, coffee, astronaut, rocket)")
+        return np.asarray(getattr(skimage.data, name)())
+    try:
+        with open(ref, "rb") as f:
+            return tf.io.decode_image(f.read(), channels=3, expand_animations=False).numpy()
+    except FileNotFoundError:
+        raise ValueError(f"No image at {ref!r}") from None
+    except tf.errors.InvalidArgumentError as e:
+        raise ValueError(f"{ref!r} is not a JPEG, PNG, BMP or GIF image ({e.message.splitlines()[0]})") from None
+
+
+def cmd_predict(args):
+    import numpy as np
+    import tensorflow as tf
+
+    import zoo
+    from zoo.preprocessing import decode_predictions, load_labels, preprocess
+
+    if bool(args.checkpoint) == bool(args.frozen_graph):
+        raise ValueError("pass exactly one of --checkpoint PREFIX or --frozen-graph PB")
+    spec = zoo.get_spec(args.model)
+    size = args.image_size or spec.image_size
+    labels = load_labels(args.labels)
+    model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=size,
+                             checkpoint=args.checkpoint, frozen_graph=args.frozen_graph, use_ema=args.use_ema)
+    batch = np.stack([preprocess(spec.preprocessing, _load_image(ref), size).numpy() for ref in args.images])
+    logits = model(batch)
+    probabilities = tf.nn.softmax(np.asarray(logits)).numpy()
+    for ref, top in zip(args.images, decode_predictions(probabilities, labels, top=args.top)):
+        print(ref)
+        for index, label, p in top:
+            print(f"  {p:7.4f}  {index:5d}  {label}")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +155,25 @@ def build_parser():
     p.add_argument("--head", default="strict", choices=("strict", "auto", "reinit"))
     p.add_argument("--assignment-map", action="append", metavar="OLD=NEW")
     p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("import-frozen-graph", help="a release's *_frozen.pb -> TF1 name-based checkpoint")
+    p.add_argument("pb")
+    p.add_argument("output_prefix")
+    p.add_argument("--model", help="check the weight nodes against this model and print the report")
+    p.add_argument("--lenient", action="store_true", help="write even if nodes are missing or mismatched")
+    p.set_defaults(func=cmd_import_frozen_graph)
+
+    p = sub.add_parser("predict", help="top-k classes for images with real weights")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or skimage:NAME (e.g. skimage:chelsea)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--impl", default="native", choices=("native", "shim", "slim"))
+    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
+    p.add_argument("--frozen-graph", help="a release's *_frozen.pb")
+    p.add_argument("--labels", required=True, help="labels file, one class per line (its length sets the classes)")
+    p.add_argument("--image-size", type=int)
+    p.add_argument("--use-ema", action="store_true")
+    p.add_argument("--top", type=int, default=5)
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

@@ -105,9 +105,26 @@ def _apply_assignment_map(keys, assignment_map):
     return renamed
 
 
-def plan_load(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=False, use_ema=False,
-              assignment_map=None, head_scopes=(), head="strict", strict=True):
-    """Match `reader`'s keys to `target_shapes` ({slim_name: shape}); return (report, {target: array}).
+def plan_load(reader, target_shapes, **options):
+    """Match `reader`'s keys to `target_shapes` ({slim_name: shape}) and read the values to assign;
+    returns (report, {target: array}). Options as `match_keys`."""
+    reader = _as_reader(reader)
+    report, plan = match_keys(reader, target_shapes, **options)
+    values = {}
+    for target, (source, cut) in plan.items():
+        value = reader.get(source)
+        values[target] = value[..., cut] if cut is not None else value
+    return report, values
+
+
+def _as_reader(reader):
+    return reader if isinstance(reader, (CheckpointReader, ArrayReader)) else CheckpointReader(reader)
+
+
+def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=False, use_ema=False,
+               assignment_map=None, head_scopes=(), head="strict", strict=True):
+    """The pure half of loading: names and shapes in, (report, {target: (source key, slice)}) out; reads
+    no values, so it also judges a checkpoint whose data shard is absent.
 
     head: what to do when a classifier variable under `head_scopes` differs only in its class count:
       "strict" — an error; "auto" — 1001 -> 1000 drops the background row (slim's labels_offset=1),
@@ -116,8 +133,7 @@ def plan_load(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=F
     """
     if head not in HEAD_MODES:
         raise ValueError(f"head={head!r}; choose one of {HEAD_MODES}")
-    if not isinstance(reader, (CheckpointReader, ArrayReader)):
-        reader = CheckpointReader(reader)
+    reader = _as_reader(reader)
     report = LoadReport(checkpoint=reader.prefix)
     renamed = _apply_assignment_map(reader.keys(), assignment_map)
     source_of = {target: key for key, target in renamed.items()}
@@ -164,11 +180,7 @@ def plan_load(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=F
 
     if strict:
         _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_scopes)
-    values = {}
-    for target, (source, cut) in plan.items():
-        value = reader.get(source)
-        values[target] = value[..., cut] if cut is not None else value
-    return report, values
+    return report, plan
 
 
 def _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_scopes):

@@ -1,0 +1,96 @@
+"""Google's published MobileNet v1 0.25 224 weights (../shared/pretrained) in every implementation.
+
+The reference is the release's own frozen graph, run as a TF1 graph on the same preprocessed photographs.
+Skipped when ../shared is absent.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import skimage.data
+import tensorflow as tf
+
+import zoo
+from conftest import ROOT, SHARED
+from zoo import compat, preprocessing
+from zoo.checkpoints import CheckpointError, CheckpointReader, match_keys
+from zoo.checkpoints.frozen import frozen_graph_to_checkpoint
+
+RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
+PB = os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb")
+INDEX_PREFIX = os.path.join(RELEASE, "mobilenet_v1_0.25_224.ckpt")
+LABELS = os.path.join(SHARED, "pretrained", "imagenet_labels_1001.txt")
+PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
+
+pytestmark = pytest.mark.skipif(not os.path.exists(PB), reason="../shared/pretrained is not present")
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
+
+
+@pytest.fixture(scope="module")
+def release_softmax(photos):
+    graph_def = tf.compat.v1.GraphDef()
+    with open(PB, "rb") as f:
+        graph_def.ParseFromString(f.read())
+    with compat.tf1_graph() as graph:
+        tf.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=graph) as sess:
+            return sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
+
+
+def _softmax(logits):
+    return tf.nn.softmax(np.asarray(logits)).numpy()
+
+
+@pytest.mark.parametrize("impl", ["native", "shim", "slim"])
+def test_release_weights_give_the_release_softmax(impl, photos, release_softmax):
+    model = zoo.create_model("mobilenet_v1_025", impl, frozen_graph=PB)
+    assert model.load_report.ok and len(model.load_report.mapped) == 137
+    np.testing.assert_allclose(_softmax(model(photos)), release_softmax, rtol=0, atol=1e-4)
+
+
+def test_top1_on_real_photographs(release_softmax):
+    labels = preprocessing.load_labels(LABELS)
+    top = preprocessing.decode_predictions(release_softmax, labels, top=1)
+    assert top[0][0][1] in {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
+    assert top[1][0][1] == "espresso"
+
+
+def test_frozen_graph_to_checkpoint_then_every_impl(photos, release_softmax, tmp_path):
+    prefix = frozen_graph_to_checkpoint(PB, tmp_path / "mobilenet_v1_025.ckpt")
+    assert CheckpointReader(prefix).kind == "tf1"
+    model = zoo.create_model("mobilenet_v1_025", "shim", checkpoint=prefix)
+    np.testing.assert_allclose(_softmax(model(photos)), release_softmax, rtol=0, atol=1e-4)
+    small = zoo.create_model("mobilenet_v1_025", "native", checkpoint=prefix, image_size=112)
+    assert small(photos[:, ::2, ::2]).shape == (4, 1001)  # any resolution, same weights
+
+
+def test_original_checkpoint_index_is_fully_classified():
+    reader = CheckpointReader(INDEX_PREFIX)
+    assert len(reader.keys()) == 443
+    native = zoo.create_model("mobilenet_v1_025")
+    shapes = {k: tuple(v.shape.as_list()) for k, v in zoo.slim_variables(native).items()}
+    report, plan = match_keys(reader, shapes, use_ema=True)
+    assert report.ok and len(plan) == 137 == len(report.ema)
+    counts = report.unexpected_by_category()
+    assert "other" not in counts and counts["global_step"] == 1
+    assert counts["optimizer slot: RMSProp"] == 2 * len([v for v in native.trainable_weights])
+    assert sum(counts.values()) + 137 * 2 == 443  # values and their EMA shadows are used
+    with pytest.raises(CheckpointError, match="data shard is missing: only the .index file is there"):
+        zoo.create_model("mobilenet_v1_025", checkpoint=INDEX_PREFIX)
+
+
+def test_predict_cli_prints_top5():
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo", "predict", "--model", "mobilenet_v1_025", "--impl", "native",
+         "--frozen-graph", PB, "--labels", LABELS, "skimage:chelsea", "skimage:coffee"],
+        capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "skimage:chelsea" and "Egyptian cat" in lines[1] and len(lines) == 12
+    assert lines[6] == "skimage:coffee" and "espresso" in lines[7]
