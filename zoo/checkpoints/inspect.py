@@ -71,7 +71,7 @@ def format_inspection(info, show_keys=True):
                   for e in info["keys"]]
     if info["guesses"]:
         for g in info["guesses"]:
-            extra = f", head/shape differs at {g['shape_mismatches'][:3]}" if g["shape_mismatches"] else ""
+            extra = f", shapes differ at {g['shape_mismatches'][:3]}" if g["shape_mismatches"] else ""
             lines.append(f"  fits {g['model']}: {100 * g['explained']:.1f}% of its model keys by name and "
                          f"shape{extra}")
     elif info["kind"] == "tf2-object":
