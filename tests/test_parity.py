@@ -14,7 +14,7 @@ from conftest import random_images
 
 # (model, architecture kwargs, image size or None for the default). Regularization on, so that loss
 # terms are compared too.
-CASES = [
+TABLE = [
     ("lenet", {"weight_decay": 0.01}, None),
     ("cifarnet", {"weight_decay": 0.004}, None),
     ("mobilenet_v1", {}, 64),
@@ -24,8 +24,25 @@ CASES = [
     ("mobilenet_v2", {}, 64),
     ("mobilenet_v2_140", {}, 64),
     ("mobilenet_v2_035", {}, 64),
+    ("resnet_v1_50", {}, 32),
+    ("resnet_v1_101", {}, 32),
+    ("resnet_v1_152", {}, 32),
+    ("resnet_v2_50", {}, 32),
+    ("resnet_v2_101", {}, 32),
+    ("resnet_v2_152", {}, 32),
+    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
+    ("vgg_19", {}, None),
 ]
-IDS = [c[0] for c in CASES]
+HEAVY = {"vgg_16", "vgg_19", "resnet_v1_152", "resnet_v2_152"}
+
+
+def _params(rows):
+    return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if r[0] in HEAVY else []) for r in rows]
+
+
+CASES = _params(TABLE)
+BN_CASES = _params([r for r in TABLE if r[0].startswith(("mobilenet", "resnet"))])
+IDS = [r[0] for r in TABLE]
 
 
 def test_every_registered_model_has_a_parity_case():
@@ -41,7 +58,7 @@ def _images(case, batch=4, seed=0):
     return random_images(case[0], batch=batch, seed=seed, image_size=case[2])
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES)
 def test_shim_matches_slim_graph(case, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(case[0], image_size=case[2], **case[1])
     shim = _loaded(case, "shim", prefix)
@@ -56,7 +73,7 @@ def test_shim_matches_slim_graph(case, tf1_checkpoints):
                                rtol=1e-6)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES)
 def test_tf1_checkpoint_into_native(case, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(case[0], image_size=case[2], **case[1])
     native = _loaded(case, "native", prefix)
@@ -74,12 +91,13 @@ def _loss(model, images, labels):
     return ce + tf.add_n(model.losses)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES)
 def test_native_gradients_and_momentum_steps_match_shim(case, tf1_checkpoints):
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
     native, shim = _loaded(case, "native", prefix), _loaded(case, "shim", prefix)
-    images = _images(case, batch=8, seed=3)
-    labels = np.random.RandomState(4).randint(0, 10, 8)
+    batch = 2 if case[0].startswith("vgg") else 8  # VGG at 224x224 is 138M parameters: keep it small
+    images = _images(case, batch=batch, seed=3)
+    labels = np.random.RandomState(4).randint(0, 10, batch)
     native_vars, shim_vars = zoo.slim_variables(native), zoo.slim_variables(shim)
     assert sorted(native_vars) == sorted(shim_vars)
     names = sorted(n for n in native_vars if native_vars[n].trainable)
@@ -108,8 +126,7 @@ def test_native_gradients_and_momentum_steps_match_shim(case, tf1_checkpoints):
         np.testing.assert_allclose(after_native[name], after_shim[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0].startswith("mobilenet")],
-                         ids=[c[0] for c in CASES if c[0].startswith("mobilenet")])
+@pytest.mark.parametrize("case", BN_CASES)
 def test_batch_norm_training_updates_match(case, tf1_checkpoints):
     """A training-mode forward pass moves the batch-norm statistics identically in shim and native."""
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
@@ -125,7 +142,7 @@ def test_batch_norm_training_updates_match(case, tf1_checkpoints):
         np.testing.assert_allclose(after_native[name], after_shim[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES)
 def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, tmp_path):
     arch, kwargs, size = case
     native = zoo.create_model(arch, "native", image_size=size, **kwargs)
@@ -140,7 +157,7 @@ def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, tmp_path)
     np.testing.assert_allclose(graph(images), native(images).numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES)
 def test_deterministic_random_tool_shim_equals_native(case):
     """The model-mapping guide's check: same seed, same random ops in the same order -> same model."""
     arch, kwargs, size = case
@@ -159,7 +176,7 @@ def test_deterministic_random_tool_shim_equals_native(case):
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
+@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2", "resnet_v1_50", "resnet_v2_50"])
 def test_full_resolution_224(arch, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(arch)
     images = random_images(arch, batch=2)

@@ -1,4 +1,6 @@
 """The public entry points: create a model in any implementation, move TF1 checkpoints in and out."""
+import weakref
+
 import numpy as np
 import tensorflow as tf
 
@@ -9,16 +11,27 @@ from zoo.shim import SlimShim
 from zoo.slim_graph import SlimGraphModel
 
 LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
+_BUILD_ARGUMENTS = weakref.WeakKeyDictionary()  # native model -> (arch, kwargs it was built with)
+
+
+def build_arguments(model):
+    """(arch, kwargs) that `create_model` built this native model with."""
+    try:
+        return _BUILD_ARGUMENTS[model]
+    except (KeyError, TypeError):
+        raise TypeError(f"{getattr(model, 'name', model)!r} was not built by zoo.create_model") from None
 
 
 def create_model(name, impl="native", num_classes=None, checkpoint=None, image_size=None, frozen_graph=None,
-                 **kwargs):
+                 include_top=True, pooling=None, **kwargs):
     """Build `name` as "native" (tf_keras Model), "shim" (tf_keras Model running the slim code) or "slim"
     (`SlimGraphModel`: the slim net in its own TF1 graph and session).
 
     checkpoint: a TF1 name-based checkpoint prefix or directory (or a TF2 one in var_list form), loaded
     strictly through the architecture's mapping; frozen_graph: a release's *_frozen.pb whose Const nodes
     carry slim names, loaded the same way. Options for the load (see `load_checkpoint`) may be passed here.
+    include_top=False (native only) returns the features at the architecture's last feature map, pooled
+    with pooling="avg"|"max" (keras.applications semantics); the checkpoint's head is then not needed.
     Other keyword arguments (weight_decay, dropout_keep_prob, ...) go to the architecture.
     The returned model carries `load_report` when a checkpoint was loaded.
     """
@@ -29,6 +42,13 @@ def create_model(name, impl="native", num_classes=None, checkpoint=None, image_s
         raise ValueError("Pass checkpoint= or frozen_graph=, not both.")
     if load_options and checkpoint is None and frozen_graph is None:
         raise ValueError(f"{sorted(load_options)} only apply with checkpoint= or frozen_graph=")
+    if not include_top or pooling:
+        if impl != "native":
+            raise ValueError("include_top=False / pooling are for impl='native'; slim and shim run the "
+                             "original net (pass num_classes=0 for slim's own feature output).")
+        if include_top:
+            raise ValueError("pooling= applies with include_top=False.")
+        load_options.setdefault("exclude_scopes", spec.mapping.head_variable_scopes)
     num_classes = spec.num_classes if num_classes is None else num_classes
     image_size = image_size or spec.image_size
     if impl == "slim":
@@ -40,10 +60,16 @@ def create_model(name, impl="native", num_classes=None, checkpoint=None, image_s
         model = spec.native(num_classes=num_classes, input_shape=(image_size, image_size, spec.channels),
                             **kwargs)
         model.arch = name
+        _BUILD_ARGUMENTS[model] = (name, dict(kwargs, num_classes=num_classes, image_size=image_size))
     if frozen_graph is not None:
         checkpoint = frozen_graph_reader(frozen_graph)
-    if checkpoint is not None:
-        model.load_report = load_checkpoint(model, checkpoint, **load_options)
+    report = load_checkpoint(model, checkpoint, **load_options) if checkpoint is not None else None
+    if not include_top:
+        from zoo.features import backbone
+
+        model = backbone(model, pooling)
+    if report is not None:
+        model.load_report = report
     return model
 
 

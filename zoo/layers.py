@@ -38,6 +38,38 @@ def truncated_normal(stddev):
 
 
 @tf_keras.utils.register_keras_serializable(package="zoo")
+class VarianceScaling(tf_keras.initializers.Initializer):
+    """tf-slim's `variance_scaling_initializer` (He by default; `xavier()` is factor 1, FAN_AVG, uniform),
+    drawn the same way: fans over every dimension but the last, truncated normal with stddev
+    sqrt(1.3 * factor / n) or uniform with limit sqrt(3 * factor / n), stateful and globally seeded."""
+
+    def __init__(self, factor=2.0, mode="FAN_IN", uniform=False, seed=None):
+        self.factor, self.mode, self.uniform, self.seed = factor, mode, uniform, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = dtype or tf.float32
+        shape = [int(d) for d in shape]
+        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1]) if shape else 1.0
+        fan_out = float(shape[-1]) if shape else 1.0
+        for d in shape[:-2]:
+            fan_in *= d
+            fan_out *= d
+        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[self.mode]
+        if self.uniform:
+            limit = (3.0 * self.factor / n) ** 0.5
+            return tf.random.uniform(shape, -limit, limit, dtype, seed=self.seed)
+        return tf.random.truncated_normal(shape, 0.0, (1.3 * self.factor / n) ** 0.5, dtype, seed=self.seed)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform, "seed": self.seed}
+
+
+def xavier():
+    """slim's default weights initializer for conv2d / fully_connected."""
+    return VarianceScaling(1.0, "FAN_AVG", uniform=True)
+
+
+@tf_keras.utils.register_keras_serializable(package="zoo")
 class LocalResponseNormalization(tf_keras.layers.Layer):
     """`tf.nn.lrn` as a layer (CifarNet's norm1/norm2); Keras has none built in."""
 

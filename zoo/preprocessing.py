@@ -62,6 +62,37 @@ def inception_train(image, image_size, min_object_covered=0.1, aspect_ratio_rang
     return (image - 0.5) * 2.0
 
 
+VGG_MEANS = (123.68, 116.78, 103.94)
+
+
+def vgg_eval(image, image_size, resize_side=256):
+    """vgg_preprocessing.preprocess_for_eval: aspect-preserving resize of the smaller side to 256, central
+    crop, subtract the ImageNet channel means (no scaling)."""
+    image = tf.cast(image, tf.float32)
+    shape = tf.shape(image)
+    h, w = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+    scale = resize_side / tf.minimum(h, w)
+    new_h, new_w = tf.cast(tf.round(h * scale), tf.int32), tf.cast(tf.round(w * scale), tf.int32)
+    image = _resize_bilinear_tf1(image, tf.stack([new_h, new_w]))
+    top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
+    image = image[top:top + image_size, left:left + image_size]
+    image.set_shape([image_size, image_size, 3])
+    return image - tf.constant(VGG_MEANS)
+
+
+def vgg_train(image, image_size, resize_side_min=256, resize_side_max=512):
+    """vgg_preprocessing.preprocess_for_train: random smaller side in [256, 512], random crop, flip, means."""
+    image = tf.cast(image, tf.float32)
+    side = tf.cast(tf.random.uniform([], resize_side_min, resize_side_max + 1, dtype=tf.int32), tf.float32)
+    shape = tf.shape(image)
+    h, w = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+    scale = side / tf.minimum(h, w)
+    image = _resize_bilinear_tf1(image, tf.cast(tf.round(tf.stack([h * scale, w * scale])), tf.int32))
+    image = tf.image.random_crop(image, [image_size, image_size, 3])
+    image = tf.image.random_flip_left_right(image)
+    return image - tf.constant(VGG_MEANS)
+
+
 def lenet(image, image_size, **_):
     """lenet_preprocessing: resize (pad/crop in slim; resize here for 8x8 digits), (x - 128) / 128."""
     image = tf.cast(image, tf.float32)
@@ -71,7 +102,7 @@ def lenet(image, image_size, **_):
     return (image - 128.0) / 128.0
 
 
-PREPROCESSING = {"inception": (inception_eval, inception_train), "lenet": (lenet, lenet),
+PREPROCESSING = {"inception": (inception_eval, inception_train), "vgg": (vgg_eval, vgg_train), "lenet": (lenet, lenet),
                  "cifarnet": (lenet, lenet)}
 
 

@@ -25,6 +25,7 @@ class ModelSpec:
     num_classes: int
     preprocessing: str
     num_params: int               # with the default num_classes and image size, as the TF1 graph counts them
+    feature_scope: str = ""       # slim scope of the last feature map (include_top=False / backbone)
     channels: int = 3
     scope_kwargs: tuple = ("weight_decay",)
     paper: str = ""
