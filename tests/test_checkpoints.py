@@ -238,3 +238,10 @@ def test_cli_inspect_and_convert(trained_tf1, tmp_path):
     assert "8 mapped, 0 missing" in result.stdout and "unused: 1 x global_step" in result.stdout
     result = _cli("convert", tmp_path / "missing", tmp_path / "x", "--to", "tf2")
     assert result.returncode == 2 and "error: No checkpoint at" in result.stderr
+
+
+def test_mapping_timer_maps_every_parameter():
+    from zoo.bench_mapping import time_mapping
+
+    params, seconds = time_mapping("lenet", repeats=1, log=lambda *_: None)
+    assert params == zoo.get_spec("lenet").num_params and seconds > 0

@@ -12,6 +12,8 @@ from zoo.features import end_points_model, reset_classifier
     ("resnet_v2_50", 64, ["resnet_v2_50/block2", "resnet_v2_50/block4/unit_3/bottleneck_v2"]),
     ("mobilenet_v1_025", 64, ["Conv2d_3_pointwise", "Conv2d_13_pointwise"]),
     ("vgg_16", 224, ["vgg_16/conv5/conv5_3", "vgg_16/pool4"]),
+    ("inception_v3", 160, ["Mixed_6e", "Mixed_7c", "AuxLogits"]),
+    ("inception_v1", 224, ["Mixed_4f", "Mixed_5c"]),
 ])
 def test_end_points_match_slim(arch, size, end_points, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(arch, image_size=size)
