@@ -241,7 +241,7 @@ def test_cli_inspect_and_convert(trained_tf1, tmp_path):
 
 
 def test_mapping_timer_maps_every_parameter():
-    from zoo.bench_mapping import time_mapping
+    from zoo.bench.mapping import time_mapping
 
     params, seconds = time_mapping("lenet", repeats=1, log=lambda *_: None)
     assert params == zoo.get_spec("lenet").num_params and seconds > 0

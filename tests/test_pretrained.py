@@ -94,3 +94,23 @@ def test_predict_cli_prints_top5():
     lines = result.stdout.splitlines()
     assert lines[0] == "skimage:chelsea" and "Egyptian cat" in lines[1] and len(lines) == 12
     assert lines[6] == "skimage:coffee" and "espresso" in lines[7]
+
+
+def test_bfloat16_accuracy_cost_with_release_weights(photos, release_softmax):
+    """Native model under mixed_bfloat16 with the real weights: the accuracy cost of bfloat16, measured on
+    real photographs against the release (printed for the README)."""
+    import tf_keras
+
+    try:
+        tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        model = zoo.create_model("mobilenet_v1_025", "native", frozen_graph=PB)
+        assert model.layers[1].compute_dtype == "bfloat16"
+        probabilities = _softmax(np.asarray(model(photos), np.float32))
+    finally:
+        tf_keras.mixed_precision.set_global_policy("float32")
+    drift = np.abs(probabilities - release_softmax).max(axis=-1)
+    agree = probabilities.argmax(-1) == release_softmax.argmax(-1)
+    print(f"bfloat16 vs release float32 softmax: max abs diff per photo {np.round(drift, 4)}, "
+          f"top-1 agreement {agree.tolist()}")
+    assert agree[:2].all()  # chelsea (cat) and coffee (espresso) keep their class
+    assert drift.max() < 0.25

@@ -126,6 +126,34 @@ def cmd_predict(args):
             print(f"  {p:7.4f}  {index:5d}  {label}")
 
 
+def cmd_bench(args):
+    import fnmatch
+
+    import zoo
+    from zoo import bench
+
+    models = []
+    for pattern in args.models.split(","):
+        matched = [m for m in zoo.list_models() if fnmatch.fnmatchcase(m, pattern)]
+        if not matched:
+            raise ValueError(f"--models {pattern!r} matches no registered model; see `python -m zoo list`")
+        models += [m for m in matched if m not in models]
+    impls = args.impls.split(",")
+    bench.check_impls(impls)
+    if args.precision not in ("float32", "bfloat16"):
+        raise ValueError("--precision is float32 or bfloat16")
+    modes = bench.MODES if args.mode == "both" else (args.mode,)
+    rows = bench.run(models, impls, modes, args.batch_size, args.image_size, args.precision, args.warmup,
+                     args.iters, args.rounds)
+    print(bench.format_table(rows))
+    if args.results_file:
+        bench.write_results(rows, args.results_file)
+        print(f"wrote {args.results_file}")
+    if args.plot:
+        bench.plot(rows, args.plot)
+        print(f"wrote {args.plot}")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +202,21 @@ def build_parser():
     p.add_argument("--use-ema", action="store_true")
     p.add_argument("--top", type=int, default=5)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("bench", help="throughput of slim graph / shim / native / keras.applications")
+    p.add_argument("--models", default="*", help="comma-separated names or patterns (default: all)")
+    p.add_argument("--impls", default="slim_graph,shim_eager,shim_function,native_function,native_xla,"
+                                      "keras_applications")
+    p.add_argument("--mode", default="both", choices=("inference", "train", "both"))
+    p.add_argument("--batch_size", type=int, default=8)
+    p.add_argument("--image_size", type=int, default=0, help="0: each model's default")
+    p.add_argument("--precision", default="float32", help="float32 | bfloat16 (native impls)")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--results_file", help="CSV, or JSON by extension")
+    p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart (default bench.png)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

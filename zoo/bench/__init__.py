@@ -1,0 +1,168 @@
+"""`python -m zoo bench`: slim graph vs shim (eager, tf.function) vs native (tf.function, XLA, bfloat16) vs
+keras.applications, inference and training.
+
+Each model x implementation x round runs in its own process (memory isolation; nothing cached between
+implementations), and every round runs all implementations back to back in a rotated order, so that each
+ratio to the slim graph compares measurements taken side by side on a noisy machine. Ratios are computed per
+round and their median reported.
+"""
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras_applications")
+MODES = ("inference", "train")
+COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
+           "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
+           "peak_memory_mb", "ratio_to_slim_graph", "note")
+
+
+def check_impls(impls):
+    unknown = [i for i in impls if i not in IMPLS]
+    if unknown:
+        raise ValueError(f"Unknown bench impls {unknown}; choose from {list(IMPLS)}.")
+
+
+def run_cell(args, timeout=3600):
+    """One measurement in a fresh Python process."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "zoo.bench.worker", json.dumps(args)], capture_output=True,
+                              text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"error": f"worker exited {proc.returncode}: {tail}"}
+
+
+def _percentile(values, q):
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision="float32", warmup=3, iters=10,
+        rounds=3, log=print):
+    """Measure and return one row per model x impl x mode (dicts with COLUMNS)."""
+    import zoo
+
+    check_impls(impls)
+    impls = list(impls)
+    if "slim_graph" not in impls:
+        impls.insert(0, "slim_graph")  # the baseline every ratio refers to
+    rows = []
+    for model in models:
+        spec = zoo.get_spec(model)
+        size = image_size or spec.image_size
+        for mode in modes:
+            cells = {impl: [] for impl in impls}
+            for r in range(rounds):
+                order = impls[r % len(impls):] + impls[:r % len(impls)]
+                for impl in order:
+                    args = dict(model=model, impl=impl, mode=mode, batch_size=batch_size, image_size=size,
+                                precision=precision, warmup=warmup, iters=iters)
+                    result = run_cell(args)
+                    cells[impl].append(result)
+                    what = result.get("error") or result.get("skipped") or \
+                        f"{statistics.median(result['step_seconds']) * 1e3:.1f} ms/step"
+                    log(f"[{model} {mode} round {r + 1}/{rounds}] {impl}: {what}")
+            rows += _aggregate(model, mode, batch_size, size, precision, impls, cells)
+    return rows
+
+
+def _aggregate(model, mode, batch, size, precision, impls, cells):
+    base = cells["slim_graph"]
+    gflops = next((c.get("gflops_per_sample") for c in base if "gflops_per_sample" in c), None)
+    rows = []
+    for impl in impls:
+        results = cells[impl]
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size,
+                   precision=precision if impl.startswith("native") else "float32",
+                   gflops_per_sample=round(gflops, 3) if gflops else "")
+        bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
+        if bad:
+            row["note"] = bad[0]
+            rows.append(row)
+            continue
+        steps = [t for c in results for t in c["step_seconds"]]
+        median = statistics.median(steps)
+        ratios = [statistics.median(b["step_seconds"]) / statistics.median(c["step_seconds"])
+                  for b, c in zip(base, results) if "step_seconds" in b]
+        row.update(samples_per_sec=round(batch / median, 2), step_ms_median=round(median * 1e3, 2),
+                   step_ms_p10=round(_percentile(steps, 0.1) * 1e3, 2),
+                   step_ms_p90=round(_percentile(steps, 0.9) * 1e3, 2),
+                   first_call_s=round(statistics.median(c["first_call_seconds"] for c in results), 3),
+                   build_s=round(statistics.median(c["build_seconds"] for c in results), 3),
+                   params=results[0]["params"],
+                   peak_memory_mb=round(max(c["peak_memory_mb"] for c in results), 1),
+                   ratio_to_slim_graph=round(statistics.median(ratios), 3) if ratios else "")
+        if "bf16_max_rel_logit_error" in results[0]:
+            row["note"] = (f"bf16 vs fp32 logits: max rel. error {results[0]['bf16_max_rel_logit_error']:.2e}, "
+                           f"top-1 agreement {results[0]['bf16_top1_agreement']:.2f}")
+        mapping = [c["mapping_seconds"] for c in results if "mapping_seconds" in c]
+        if mapping:
+            row["mapping_s"] = round(min(mapping), 3)
+        rows.append(row)
+    return rows
+
+
+def write_results(rows, path):
+    if path.endswith(".json"):
+        with open(path, "w") as f:
+            json.dump(rows, f, indent=1)
+        return
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def format_table(rows):
+    cols = ("model", "impl", "mode", "samples_per_sec", "step_ms_median", "step_ms_p10", "step_ms_p90",
+            "first_call_s", "ratio_to_slim_graph", "peak_memory_mb", "note")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot(rows, path):
+    """Bar chart: each implementation's throughput relative to the slim graph, per model and mode."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
+    modes = sorted({r["mode"] for r in rows})
+    fig, axes = plt.subplots(len(modes), 1, figsize=(14, 4.5 * len(modes)), squeeze=False)
+    for ax, mode in zip(axes[:, 0], modes):
+        sub = [r for r in rows if r["mode"] == mode and r["ratio_to_slim_graph"] != ""]
+        models = list(dict.fromkeys(r["model"] for r in sub))
+        impls = list(dict.fromkeys(r["impl"] for r in sub))
+        width = 0.8 / max(len(impls), 1)
+        for i, impl in enumerate(impls):
+            xs, ys = [], []
+            for m, model in enumerate(models):
+                for r in sub:
+                    if r["model"] == model and r["impl"] == impl:
+                        xs.append(m + i * width)
+                        ys.append(r["ratio_to_slim_graph"])
+            ax.bar(xs, ys, width, label=impl)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xticks([m + 0.4 - width / 2 for m in range(len(models))])
+        ax.set_xticklabels(models, rotation=30, ha="right")
+        ax.set_ylabel("throughput / slim graph")
+        ax.set_title(f"{mode}, batch {sub[0]['batch'] if sub else ''}, CPU")
+        ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

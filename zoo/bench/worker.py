@@ -1,0 +1,178 @@
+"""One measurement in its own process: `python -m zoo.bench.worker '<json spec>'` prints one JSON line.
+
+Implementations: slim_graph (TF1 Session.run), shim_eager, shim_function, native_function, native_xla
+(tf.function(jit_compile=True)), keras_applications (the tf_keras.applications model of the same
+architecture, where one exists). Modes: inference (forward, training=False) and train (forward, softmax
+cross-entropy + regularization, gradients, SGD-with-momentum update).
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+KERAS_APPLICATIONS = {  # zoo name -> tf_keras.applications constructor (same architecture family)
+    "resnet_v1_50": "ResNet50", "resnet_v1_101": "ResNet101", "resnet_v1_152": "ResNet152",
+    "resnet_v2_50": "ResNet50V2", "resnet_v2_101": "ResNet101V2", "resnet_v2_152": "ResNet152V2",
+    "inception_v3": "InceptionV3", "mobilenet_v1": "MobileNet", "mobilenet_v2": "MobileNetV2",
+    "vgg_16": "VGG16", "vgg_19": "VGG19",
+}
+
+
+def _peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _timed(step, warmup, iters):
+    start = time.perf_counter()
+    step()
+    first = time.perf_counter() - start
+    for _ in range(max(warmup - 1, 0)):
+        step()
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return first, times
+
+
+def _slim_graph(spec, args, images, labels):
+    import tensorflow as tf
+    import tf_slim as slim
+
+    from zoo.compat import tf1_graph
+
+    train = args["mode"] == "train"
+    with tf1_graph() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, images.shape)
+        y = tf.compat.v1.placeholder(tf.int32, labels.shape)
+        with slim.arg_scope(spec.slim_arg_scope()):
+            logits, _ = spec.slim_net(x, num_classes=spec.num_classes, is_training=train)
+        if train:
+            loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(y, logits)
+            loss += tf.compat.v1.losses.get_regularization_loss()
+            update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+            with tf.control_dependencies(update_ops):
+                fetch = tf.compat.v1.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
+        else:
+            fetch = logits
+        init = tf.compat.v1.global_variables_initializer()
+        params = int(sum(np.prod(v.shape) for v in tf.compat.v1.global_variables() if "Momentum" not in v.op.name))
+        flops = _graph_flops(spec)
+    session = tf.compat.v1.Session(graph=graph)
+    session.run(init)
+    feed = {x: images, y: labels}
+    return (lambda: session.run(fetch, feed)), params, flops
+
+
+def _graph_flops(spec):
+    """Forward FLOPs per sample (multiply-add = 2) from TF's profiler on a batch-1 inference graph."""
+    import tensorflow as tf
+    import tf_slim as slim
+
+    from zoo.compat import tf1_graph
+
+    with tf1_graph() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
+        with slim.arg_scope(spec.slim_arg_scope()):
+            spec.slim_net(x, num_classes=spec.num_classes, is_training=False)
+        opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        opts["output"] = "none"
+        return tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops
+
+
+def _keras_model(args, spec, images, result):
+    import tf_keras
+
+    import zoo
+
+    impl = args["impl"]
+    if impl == "keras_applications":
+        ctor = getattr(tf_keras.applications, KERAS_APPLICATIONS[args["model"]])
+        return ctor(weights=None, input_shape=spec.input_shape, classes=spec.num_classes)
+    kind = "shim" if impl.startswith("shim") else "native"
+    if args["precision"] != "bfloat16" or kind == "shim":
+        return zoo.create_model(args["model"], kind, image_size=args["image_size"])
+    # bfloat16: the same weights in float32 first, so the accuracy cost is reported next to the speed.
+    reference = zoo.create_model(args["model"], kind, image_size=args["image_size"])
+    expected = reference(images, training=False).numpy()
+    tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    model = zoo.create_model(args["model"], kind, image_size=args["image_size"])
+    for name, value in zoo.read_weights(reference).items():
+        zoo.slim_variables(model)[name].assign(value)
+    got = model(images, training=False).numpy().astype(np.float32)
+    result["bf16_max_rel_logit_error"] = float(np.abs(got - expected).max() / max(np.abs(expected).max(), 1e-12))
+    result["bf16_top1_agreement"] = float((got.argmax(-1) == expected.argmax(-1)).mean())
+    return model
+
+
+def _keras_step(model, args, images, labels):
+    import tensorflow as tf
+    import tf_keras
+
+    impl, train = args["impl"], args["mode"] == "train"
+    x, y = tf.constant(images), tf.constant(labels)
+    optimizer = tf_keras.optimizers.SGD(0.01, momentum=0.9)
+
+    def infer():
+        return model(x, training=False)
+
+    def train_step():
+        with tf.GradientTape() as tape:
+            logits = tf.cast(model(x, training=True), tf.float32)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            if model.losses:
+                loss += tf.add_n([tf.cast(l, tf.float32) for l in model.losses])
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    fn = train_step if train else infer
+    if impl != "shim_eager":
+        fn = tf.function(fn, jit_compile=impl == "native_xla")
+    return lambda: np.asarray(fn())
+
+
+def measure(args):
+    import zoo
+
+    spec = zoo.get_spec(args["model"])
+    args["image_size"] = args.get("image_size") or spec.image_size
+    rng = np.random.RandomState(0)
+    shape = (args["batch_size"], args["image_size"], args["image_size"], spec.channels)
+    images = rng.uniform(-1, 1, shape).astype(np.float32)
+    labels = rng.randint(0, spec.num_classes, args["batch_size"]).astype(np.int32)
+    build_start = time.perf_counter()
+    result = {}
+    if args["impl"] == "slim_graph":
+        step, params, flops = _slim_graph(spec, args, images, labels)
+        result["gflops_per_sample"] = flops / 1e9
+    else:
+        if args["impl"] == "keras_applications" and args["model"] not in KERAS_APPLICATIONS:
+            return {"skipped": f"keras.applications has no {args['model']}"}
+        model = _keras_model(args, spec, images, result)
+        params = model.count_params()
+        step = _keras_step(model, args, images, labels)
+        if args["impl"] == "native_function" and args["precision"] == "float32":
+            from zoo.bench.mapping import mapping_seconds
+
+            result["mapping_seconds"] = mapping_seconds(model)
+    result["build_seconds"] = time.perf_counter() - build_start
+    first, times = _timed(step, args["warmup"], args["iters"])
+    result.update({"params": int(params), "first_call_seconds": first, "step_seconds": times,
+                   "peak_memory_mb": _peak_memory_mb()})
+    return result
+
+
+def main():
+    args = json.loads(sys.argv[1])
+    try:
+        result = measure(args)
+    except Exception as e:  # reported, not raised: one failing cell must not stop a benchmark run
+        result = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
+    print("BENCH_RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
