@@ -72,3 +72,109 @@ def test_bad_flags_fail_before_work(flag, message, tmp_path):
     assert result.returncode != 0
     assert message in result.stderr
     assert not os.listdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def slim_trained(tmp_path_factory):
+    """The legacy baseline: slim LeNet trained in a TF1 graph (Session loop) on digits."""
+    workdir = tmp_path_factory.mktemp("slim_lenet")
+    lines = []
+    _, results = train(_config(impl="slim", train_steps=80, log_every=40, checkpoint_every=40), str(workdir),
+                       log=lines.append)
+    return workdir, results, lines
+
+
+def test_slim_impl_trains_in_a_tf1_graph_and_writes_tf1_checkpoints(slim_trained):
+    import zoo
+    from zoo.checkpoints import CheckpointReader
+
+    workdir, results, lines = slim_trained
+    assert results["steps"] == 80 and results["eval"]["top1"] > 0.5 and "[TF1 graph]" in lines[0]
+    reader = CheckpointReader(results["checkpoint"])
+    assert reader.kind == "tf1" and results["checkpoint"].endswith("model.ckpt-80")
+    model = zoo.create_model("lenet", checkpoint=results["checkpoint"])  # strict: every variable present
+    assert model.load_report.unexpected_by_category() == {"global_step": 1, "optimizer slot: Momentum": 8}
+
+
+def test_legacy_story_shim_and_native_fine_tune_alike(slim_trained, tmp_path):
+    """TF1 checkpoint -> fine-tune with a new head (fc4 excluded) -> eval; shim and native from the same
+    checkpoint, seed and data follow the same loss curve (dropout off: its random masks differ by design)."""
+    _, results, _ = slim_trained
+    runs = {}
+    for impl in ("native", "shim"):
+        c = _config(impl=impl, init_checkpoint=results["checkpoint"], checkpoint_exclude_scopes="LeNet/fc4",
+                    train_steps=30, log_every=10, dropout_keep_prob=1.0, seed=7)
+        _, runs[impl] = train(c, str(tmp_path / impl), log=_quiet)
+    native, shim = ([h["loss"] for h in runs[i]["history"]] for i in ("native", "shim"))
+    np.testing.assert_allclose(native, shim, rtol=2e-3)
+    assert runs["native"]["eval"]["top1"] == pytest.approx(runs["shim"]["eval"]["top1"], abs=0.01)
+    assert runs["native"]["eval"]["top1"] > 0.8
+
+
+def test_ema_weights_are_checkpointed_and_used_at_eval(tmp_path):
+    c = _config(train_steps=40, moving_average_decay=0.9)
+    model, results = train(c, str(tmp_path), log=_quiet)
+    evaluated = evaluate_workdir(c, str(tmp_path), log=_quiet)
+    assert evaluated["eval"] == pytest.approx(results["eval"], abs=1e-6)
+    plain = evaluate_workdir(_config(train_steps=40), str(tmp_path), log=_quiet)  # same checkpoint, no EMA
+    assert plain["eval"]["loss"] != pytest.approx(evaluated["eval"]["loss"], abs=1e-6)
+
+
+_MIRRORED = r"""
+import json, sys
+import zoo, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from zoo.training.config import default_config
+from zoo.training.loop import train
+out = {}
+for strategy in ("one_device", "mirrored"):
+    c = default_config()
+    c.update(dict(model="lenet", impl=sys.argv[1], batch_size=32, train_steps=30, log_every=5, checkpoint_every=1000,
+                  dropout_keep_prob=1.0, learning_rate=0.003, strategy=strategy))
+    _, r = train(c, sys.argv[2] + "/" + strategy, log=lambda *_: None)
+    out[strategy] = [h["loss"] for h in r["history"]]
+print("LOSSES " + json.dumps(out))
+"""
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("impl", ["native", "shim"])
+def test_mirrored_over_two_cpus_follows_one_device(impl, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", _MIRRORED, impl, str(tmp_path)], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    losses = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("LOSSES "))[7:])
+    assert len(losses["mirrored"]) == 6
+    np.testing.assert_allclose(losses["mirrored"], losses["one_device"], rtol=1e-2)
+
+
+@pytest.mark.heavy
+def test_kill_9_mid_training_resumes_at_the_last_checkpoint(tmp_path):
+    import signal
+    import time
+
+    import tensorflow as tf
+
+    args = [sys.executable, os.path.join(ROOT, "train.py"), f"--workdir={tmp_path}", "--config.train_steps=300",
+            "--config.checkpoint_every=20", "--config.log_every=20", "--config.batch_size=32",
+            "--config.moving_average_decay=0.99"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    ckpts = tmp_path / "checkpoints"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (ckpts.exists() and tf.train.latest_checkpoint(str(ckpts))):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = int(tf.train.latest_checkpoint(str(ckpts)).rsplit("-", 1)[1])
+    assert 20 <= killed_at < 300
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(ckpts)))
+    keys = reader.get_variable_to_shape_map()
+    assert len([k for k in keys if k.startswith("ema/shadows/")]) == 8  # every LeNet variable's EMA
+    assert len([k for k in keys if k.startswith("optimizer/_variables/")]) == 8  # a momentum slot per variable
+    result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"resumed from {ckpts}/ckpt-{killed_at} at step {killed_at}" in result.stdout
+    final = json.load(open(tmp_path / "results_train.json"))
+    assert final["steps"] == 300 and final["history"][0]["step"] == (killed_at // 20 + 1) * 20

@@ -43,6 +43,7 @@ def default_config():
     c.rmsprop_decay = 0.9
     c.rmsprop_momentum = 0.9
     c.label_smoothing = 0.0
+    c.moving_average_decay = 0.0      # > 0: keep an EMA of the model variables; eval uses it (as slim)
     c.train_steps = 0                 # 0: from num_epochs
     c.num_epochs = 30.0
     # Fine-tuning from TF1 checkpoints
@@ -70,9 +71,11 @@ def validate(c):
     check_optimizer(c.optimizer)
     check_schedule(c.lr_schedule)
     check_strategy(c.strategy)
-    if c.impl == "slim":
-        raise ValueError("impl='slim' trains in a TF1 graph, which this loop does not run yet; "
-                         "use impl='native' or impl='shim'.")
+    if c.impl == "slim" and c.optimizer in ("adamax", "nadam"):
+        raise ValueError(f"optimizer {c.optimizer!r} has no tf.compat.v1.train counterpart for impl='slim'; "
+                         "choose sgd, momentum, adam, rmsprop, adagrad, adadelta or ftrl.")
+    if c.impl == "slim" and c.strategy != "default":
+        raise ValueError("impl='slim' trains in a TF1 Session on one device; use strategy='default'.")
     if c.batch_size <= 0 or (not c.train_steps and c.num_epochs <= 0):
         raise ValueError("batch_size and train_steps (or num_epochs) must be positive.")
     return c

@@ -1,6 +1,8 @@
 """One training loop for every tf_keras implementation (native and shim), under any tf.distribute strategy:
 a `tf.function` step run by `strategy.run`, `compute_average_loss` over the global batch, regularization
-losses scaled per replica, batch-norm updates through `training=True`."""
+losses scaled per replica, batch-norm updates through `training=True`, optional EMA weights for eval.
+impl="slim" runs the legacy TF1 Session loop instead (zoo.training.tf1_loop)."""
+import contextlib
 import json
 import os
 import time
@@ -11,6 +13,7 @@ import tf_keras
 import zoo
 from zoo.data import build_dataset, dataset_info
 from zoo.training.config import scopes, validate
+from zoo.training.ema import ExponentialMovingAverage
 from zoo.training.optimizers import create_optimizer, steps_for
 from zoo.training.strategy import create_strategy
 
@@ -72,10 +75,34 @@ def evaluate(model, dataset, strategy, num_classes):
     return {"top1": float(top1.result()), "top5": float(top5.result()), "loss": float(loss.result())}
 
 
+def _write_results(workdir, name, results):
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, name), "w") as f:
+        json.dump(results, f, indent=2)
+
+
+def _log_eval(log, what, metrics):
+    log(f"{what}: test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f}")
+
+
 def train(c, workdir, log=print):
-    """Train per config `c` in `workdir` (checkpoints, TensorBoard, results); resumes if checkpoints exist."""
+    """Train per config `c` in `workdir` (checkpoints, TensorBoard, results); resumes if checkpoints exist.
+    Returns (model, results); model is None for impl="slim" (its result is a TF1 checkpoint)."""
     validate(c)
     os.makedirs(workdir, exist_ok=True)
+    if c.impl == "slim":
+        from zoo.training.tf1_loop import evaluate_tf1, train_tf1
+
+        start = time.time()
+        prefix, history = train_tf1(c, workdir, _num_classes(c), log=log)
+        image_size = c.eval_image_size or c.train_image_size or zoo.get_spec(c.model).image_size
+        metrics = evaluate_tf1(c, prefix, image_size, _num_classes(c))
+        results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "steps": steps_for(c, dataset_info(c.dataset).num_train),
+                   "train_seconds": round(time.time() - start, 1), "eval": metrics, "history": history,
+                   "checkpoint": prefix}
+        _write_results(workdir, "results_train.json", results)
+        _log_eval(log, f"after {results['steps']} steps ({results['train_seconds']} s)", metrics)
+        return None, results
     strategy = create_strategy(c.strategy, c.tpu)
     spec, info = zoo.get_spec(c.model), dataset_info(c.dataset)
     image_size = c.train_image_size or spec.image_size
@@ -93,13 +120,14 @@ def train(c, workdir, log=print):
             log(str(report))
         optimizer = create_optimizer(c, total_steps)
         variables = trainable_variables(model, scopes(c.trainable_scopes))
+        ema = ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
         train_top1 = tf_keras.metrics.SparseCategoricalAccuracy()
         train_loss = tf_keras.metrics.Mean()
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **({"ema": ema} if ema else {}))
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations)}")
+        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
 
     @tf.function
     def train_step(iterator):
@@ -111,6 +139,8 @@ def train(c, workdir, log=print):
                 if model.losses:
                     loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            if ema is not None:
+                ema.update(optimizer.iterations)
             train_top1.update_state(labels, logits)
             train_loss.update_state(loss * strategy.num_replicas_in_sync)
             return loss
@@ -119,12 +149,12 @@ def train(c, workdir, log=print):
 
     writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
     iterator = iter(strategy.experimental_distribute_dataset(train_ds))
-    step = int(optimizer.iterations)
+    step = int(optimizer.iterations.numpy())
     start, window_start, window_step = time.time(), time.time(), step
     history = []
     while step < total_steps:
         loss = train_step(iterator)
-        step = int(optimizer.iterations)
+        step = int(optimizer.iterations.numpy())
         if step % c.log_every == 0 or step == total_steps:
             now = time.time()
             rate = (step - window_step) * c.batch_size / max(now - window_start, 1e-9)
@@ -144,39 +174,54 @@ def train(c, workdir, log=print):
             manager.save(checkpoint_number=step)
         del loss
 
-    metrics = evaluate(model, eval_ds, strategy, num_classes)
+    with ema.swapped() if ema else _nothing():
+        metrics = evaluate(model, eval_ds, strategy, num_classes)
     results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "steps": step,
                "train_seconds": round(time.time() - start, 1), "eval": metrics, "history": history,
                "checkpoint": manager.latest_checkpoint}
-    with open(os.path.join(workdir, "results_train.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    log(f"test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f} "
-        f"after {step} steps ({results['train_seconds']} s)")
+    _write_results(workdir, "results_train.json", results)
+    _log_eval(log, f"after {step} steps ({results['train_seconds']} s)", metrics)
     return model, results
 
 
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
 def evaluate_workdir(c, workdir, checkpoint=None, log=print):
-    """Evaluate the latest checkpoint in `workdir` (or a TF1 name-based `checkpoint`) on the test split."""
+    """Evaluate the latest checkpoint in `workdir` (or a TF1 name-based `checkpoint`) on the test split,
+    with the EMA weights when the run kept them."""
     validate(c)
-    strategy = create_strategy(c.strategy, c.tpu)
     spec = zoo.get_spec(c.model)
     image_size = c.eval_image_size or c.train_image_size or spec.image_size
-    with strategy.scope():
-        model, report = build_model(c, image_size, checkpoint)
-    if checkpoint is None:
-        latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-        if latest is None:
-            raise FileNotFoundError(f"No training checkpoint under {workdir}/checkpoints; run train.py with "
-                                    f"--workdir={workdir} first, or pass --checkpoint=TF1_PREFIX.")
-        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
-        checkpoint = latest
+    latest = checkpoint or tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if latest is None:
+        raise FileNotFoundError(f"No training checkpoint under {workdir}/checkpoints; run train.py with "
+                                f"--workdir={workdir} first, or pass --checkpoint=TF1_PREFIX.")
+    if c.impl == "slim" or checkpoint is not None and zoo.checkpoints.CheckpointReader(checkpoint).kind == "tf1":
+        if c.impl == "slim":
+            from zoo.training.tf1_loop import evaluate_tf1
+
+            metrics = evaluate_tf1(c, latest, image_size, _num_classes(c))
+        else:
+            strategy = create_strategy(c.strategy, c.tpu)
+            with strategy.scope():
+                model, report = build_model(c, image_size, latest)
+            log(str(report))
+            ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
+            metrics = evaluate(model, ds, strategy, _num_classes(c))
     else:
-        log(str(report))
-    ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
-    metrics = evaluate(model, ds, strategy, _num_classes(c))
-    results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "checkpoint": checkpoint, "eval": metrics}
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "results_eval.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    log(f"{checkpoint}: test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f}")
+        strategy = create_strategy(c.strategy, c.tpu)
+        with strategy.scope():
+            model, _ = build_model(c, image_size)
+            ema = ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
+        restored = tf.train.Checkpoint(model=model, **({"ema": ema} if ema else {}))
+        restored.restore(latest).expect_partial().assert_existing_objects_matched()
+        ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
+        with ema.swapped() if ema else _nothing():
+            metrics = evaluate(model, ds, strategy, _num_classes(c))
+    results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "checkpoint": latest, "eval": metrics}
+    _write_results(workdir, "results_eval.json", results)
+    _log_eval(log, latest, metrics)
     return results

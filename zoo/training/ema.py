@@ -1,0 +1,34 @@
+"""Exponential moving average of model variables for the TF2 loop, with TF1's semantics
+(`tf.compat.v1.train.ExponentialMovingAverage(decay, num_updates=global_step)`: the decay used at step t is
+min(decay, (1 + t) / (10 + t))). Shadows are checkpointed with the model, so a resumed run keeps them."""
+import contextlib
+
+import tensorflow as tf
+
+
+class ExponentialMovingAverage(tf.Module):
+    def __init__(self, variables, decay):
+        super().__init__(name="ema")
+        self.decay = decay
+        self._variables = list(variables)
+        # MEAN aggregation: every replica assigns the same value, which MirroredStrategy accepts in replica context.
+        self.shadows = [tf.Variable(v.read_value(), trainable=False, aggregation=tf.VariableAggregation.MEAN,
+                                    name=v.name.split(":")[0].replace("/", "_") + "_ema") for v in self._variables]
+
+    def update(self, step):
+        step = tf.cast(step, tf.float32)
+        decay = tf.minimum(self.decay, (1.0 + step) / (10.0 + step))
+        for v, s in zip(self._variables, self.shadows):
+            s.assign(decay * s + (1.0 - decay) * tf.cast(v, s.dtype))
+
+    @contextlib.contextmanager
+    def swapped(self):
+        """Model variables hold the averages inside the block, their own values again after it."""
+        backup = [v.numpy() for v in self._variables]
+        for v, s in zip(self._variables, self.shadows):
+            v.assign(s)
+        try:
+            yield
+        finally:
+            for v, value in zip(self._variables, backup):
+                v.assign(value)
