@@ -6,7 +6,7 @@ import numpy as np
 
 
 def mapping_seconds(model, repeats=3):
-    """Best time to load a TF1 checkpoint of `model`'s own weights back into it."""
+    """Best time to load a TF1 checkpoint of `model`'s own weights back into it through the engine."""
     import zoo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -20,23 +20,14 @@ def mapping_seconds(model, repeats=3):
 
 
 def time_mapping(arch="resnet_v1_50", repeats=3, log=print):
-    """Write a TF1 checkpoint of `arch`, then time `load_checkpoint` into a fresh native model;
-    returns (parameters, best seconds)."""
+    """Returns (parameters, best seconds) for mapping a TF1 checkpoint into native `arch`."""
     import zoo
 
-    source = zoo.create_model(arch)
-    params = int(sum(np.prod(v.shape) for v in zoo.slim_variables(source).values()))
-    with tempfile.TemporaryDirectory() as tmp:
-        prefix = zoo.save_checkpoint(source, f"{tmp}/model.ckpt")
-        target = zoo.create_model(arch)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            zoo.load_checkpoint(target, prefix)
-            times.append(time.perf_counter() - start)
-    log(f"{arch}: mapped {params:,} parameters in {min(times):.3f} s (best of {repeats}; all "
-        f"{[round(t, 3) for t in times]})")
-    return params, min(times)
+    model = zoo.create_model(arch)
+    params = int(sum(np.prod(v.shape) for v in zoo.slim_variables(model).values()))
+    seconds = mapping_seconds(model, repeats)
+    log(f"{arch}: mapped {params:,} parameters in {seconds:.3f} s (best of {repeats})")
+    return params, seconds
 
 
 if __name__ == "__main__":
