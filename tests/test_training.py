@@ -178,3 +178,37 @@ def test_kill_9_mid_training_resumes_at_the_last_checkpoint(tmp_path):
     assert f"resumed from {ckpts}/ckpt-{killed_at} at step {killed_at}" in result.stdout
     final = json.load(open(tmp_path / "results_train.json"))
     assert final["steps"] == 300 and final["history"][0]["step"] == (killed_at // 20 + 1) * 20
+
+
+@pytest.mark.heavy
+def test_multi_worker_mirrored_two_processes_end_with_equal_weights(tmp_path):
+    import socket
+
+    import tensorflow as tf
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    procs = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "train.py"), f"--workdir={tmp_path}/worker{index}",
+             "--config.strategy=multi_worker_mirrored", "--config.train_steps=12", "--config.batch_size=32",
+             "--config.log_every=4", "--config.checkpoint_every=12"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT))
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-2000:]
+    weights = []
+    for index in range(2):
+        reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(f"{tmp_path}/worker{index}/checkpoints"))
+        keys = sorted(k for k in reader.get_variable_to_shape_map() if k.startswith("model/"))
+        weights.append({k: reader.get_tensor(k) for k in keys})
+    assert weights[0].keys() == weights[1].keys() and len(weights[0]) == 8
+    for key in weights[0]:
+        np.testing.assert_array_equal(weights[0][key], weights[1][key], err_msg=key)
+    assert all(json.load(open(f"{tmp_path}/worker{i}/results_train.json"))["steps"] == 12 for i in range(2))

@@ -126,6 +126,13 @@ def cmd_predict(args):
             print(f"  {p:7.4f}  {index:5d}  {label}")
 
 
+def cmd_make_tfrecords(args):
+    from zoo.data.tfrecords import write_tfrecords
+
+    n = write_tfrecords(args.image_dir, args.output_dir, split=args.split, num_shards=args.shards)
+    print(f"wrote {n} images of {args.image_dir} to {args.output_dir}/{args.split}-*.tfrecord")
+
+
 def cmd_bench(args):
     import fnmatch
 
@@ -202,6 +209,13 @@ def build_parser():
     p.add_argument("--use-ema", action="store_true")
     p.add_argument("--top", type=int, default=5)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("make-tfrecords", help="IMAGE_DIR/CLASS/*.jpg -> slim-format TFRecords")
+    p.add_argument("image_dir")
+    p.add_argument("output_dir")
+    p.add_argument("--split", default="train", help="train | test")
+    p.add_argument("--shards", type=int, default=2)
+    p.set_defaults(func=cmd_make_tfrecords)
 
     p = sub.add_parser("bench", help="throughput of slim graph / shim / native / keras.applications")
     p.add_argument("--models", default="*", help="comma-separated names or patterns (default: all)")

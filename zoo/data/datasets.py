@@ -1,4 +1,5 @@
-"""Dataset registry. `digits` is scikit-learn's 8x8 handwritten digits: real data that ships offline."""
+"""Dataset registry: `digits` (scikit-learn's 8x8 handwritten digits: real data that ships offline),
+`synthetic`, and `tfrecord` (slim-format TFRecords in dataset_dir, see zoo.data.tfrecords)."""
 import dataclasses
 
 import numpy as np
@@ -9,20 +10,39 @@ import tensorflow as tf
 class DatasetInfo:
     name: str
     num_classes: int
-    channels: int
     num_train: int
     num_eval: int
 
 
-def _digits_arrays(split, seed=0):
+DATASETS = ("digits", "synthetic", "tfrecord")
+
+
+def dataset_info(name, dataset_dir=""):
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {list(DATASETS)}.")
+    if name == "digits":
+        return DatasetInfo("digits", num_classes=10, num_train=1437, num_eval=360)
+    if name == "synthetic":
+        return DatasetInfo("synthetic", num_classes=10, num_train=256, num_eval=64)
+    if not dataset_dir:
+        raise ValueError("dataset 'tfrecord' needs dataset_dir (--config.dataset_dir=DIR), a folder written by "
+                         "`python -m zoo make-tfrecords`.")
+    from zoo.data.tfrecords import read_info
+
+    classes, counts = read_info(dataset_dir)
+    return DatasetInfo("tfrecord", num_classes=len(classes), num_train=counts.get("train", 0),
+                       num_eval=counts.get("test", counts.get("validation", 0)))
+
+
+def _digits_arrays(split):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     images = digits.images.astype(np.float32) * (255.0 / 16.0)  # 0..16 -> 0..255, as a grey image
     x_train, x_test, y_train, y_test = train_test_split(
-        images, digits.target.astype(np.int32), test_size=0.2, random_state=seed, stratify=digits.target)
-    return (x_train, y_train) if split == "train" else (x_test, y_test)
+        images, digits.target.astype(np.int32), test_size=0.2, random_state=0, stratify=digits.target)
+    return (x_train[..., None], y_train) if split == "train" else (x_test[..., None], y_test)
 
 
 def _synthetic_arrays(split, num_classes, image_size, channels):
@@ -32,38 +52,40 @@ def _synthetic_arrays(split, num_classes, image_size, channels):
             rng.randint(0, num_classes, n).astype(np.int32))
 
 
-DATASETS = {
-    "digits": DatasetInfo("digits", num_classes=10, channels=1, num_train=1437, num_eval=360),
-    "synthetic": DatasetInfo("synthetic", num_classes=10, channels=3, num_train=256, num_eval=64),
-}
+def _match_channels(image, channels):
+    if image.shape[-1] == channels:
+        return image
+    return tf.image.grayscale_to_rgb(image) if channels == 3 else tf.image.rgb_to_grayscale(image)
 
 
-def dataset_info(name):
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}; choose one of {sorted(DATASETS)}.")
-    return DATASETS[name]
+def build_dataset(name, split, batch_size, image_size, channels, training, seed=0, dataset_dir="",
+                  preprocessing="lenet", drop_remainder=None):
+    """Batched (images, labels), preprocessed by the model's preprocessing. Training: shuffled, repeated."""
+    from zoo.preprocessing import preprocess
 
+    info = dataset_info(name, dataset_dir)
+    if name == "tfrecord":
+        from zoo.data.tfrecords import tfrecord_images
 
-def _preprocess(image, image_size, channels):
-    """slim's lenet/cifarnet preprocessing at eval: resize, then (x - 128) / 128 into [-1, 1]."""
-    if len(image.shape) == 2:
-        image = image[..., None]
-    image = tf.image.resize(image, [image_size, image_size], method="bilinear")
-    if image.shape[-1] != channels:
-        image = tf.image.grayscale_to_rgb(image) if channels == 3 else tf.image.rgb_to_grayscale(image)
-    return (image - 128.0) / 128.0
-
-
-def build_dataset(name, split, batch_size, image_size, channels, training, seed=0, drop_remainder=None):
-    """Batched (images, labels). Training: shuffled, repeated. Eval: one pass, in order."""
-    info = dataset_info(name)
-    if name == "digits":
-        images, labels = _digits_arrays(split, seed=0)
+        ds = tfrecord_images(dataset_dir, "train" if split == "train" else "test")
+        size = info.num_train if split == "train" else info.num_eval
     else:
-        images, labels = _synthetic_arrays(split, info.num_classes, image_size, info.channels)
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+        images, labels = (_digits_arrays(split) if name == "digits" else
+                          _synthetic_arrays(split, info.num_classes, image_size, channels))
+        ds = tf.data.Dataset.from_tensor_slices((images, labels))
+        size = len(labels)
     if training:
-        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.map(lambda x, y: (_preprocess(x, image_size, channels), y), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True).repeat()
+    # Digits and synthetic data are float [0, 255]: lenet/cifarnet preprocessing takes them as they are,
+    # the inception/vgg ones expect uint8 images.
+    simple = preprocessing in ("lenet", "cifarnet")
+
+    def prepare(image, label):
+        image = _match_channels(image, channels)
+        if name != "tfrecord" and not simple:
+            image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+        return preprocess(preprocessing, image, image_size, training=training and not simple), label
+
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch_size, drop_remainder=training if drop_remainder is None else drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)

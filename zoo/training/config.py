@@ -23,7 +23,8 @@ def default_config():
     c.dropout_keep_prob = 0.5
     # Data
     c.dataset = "digits"
-    c.dataset_dir = ""
+    c.dataset_dir = ""                # tfrecord: the folder `python -m zoo make-tfrecords` wrote
+    c.preprocessing = ""              # "": the model's (inception, vgg, lenet, cifarnet)
     c.batch_size = 64                 # global batch, split over replicas
     c.eval_batch_size = 128
     c.seed = 0
@@ -67,7 +68,12 @@ def validate(c):
     """Fail before any work, naming the valid choices."""
     get_spec(c.model)
     check_impl(c.impl)
-    dataset_info(c.dataset)
+    dataset_info(c.dataset, c.dataset_dir)
+    if c.preprocessing:
+        from zoo.preprocessing import PREPROCESSING
+
+        if c.preprocessing not in PREPROCESSING:
+            raise ValueError(f"Unknown preprocessing {c.preprocessing!r}; choose one of {sorted(PREPROCESSING)}.")
     check_optimizer(c.optimizer)
     check_schedule(c.lr_schedule)
     check_strategy(c.strategy)

@@ -19,7 +19,15 @@ from zoo.training.strategy import create_strategy
 
 
 def _num_classes(c):
-    return c.num_classes or dataset_info(c.dataset).num_classes - c.labels_offset
+    return c.num_classes or dataset_info(c.dataset, c.dataset_dir).num_classes - c.labels_offset
+
+
+def datasets(c, split, image_size, training):
+    """The config's dataset, preprocessed for its model (the one place train and eval build data)."""
+    spec = zoo.get_spec(c.model)
+    batch = c.batch_size if training else c.eval_batch_size
+    return build_dataset(c.dataset, split, batch, image_size, spec.channels, training=training, seed=c.seed,
+                         dataset_dir=c.dataset_dir, preprocessing=c.preprocessing or spec.preprocessing)
 
 
 def build_model(c, image_size, checkpoint=None):
@@ -97,22 +105,21 @@ def train(c, workdir, log=print):
         prefix, history = train_tf1(c, workdir, _num_classes(c), log=log)
         image_size = c.eval_image_size or c.train_image_size or zoo.get_spec(c.model).image_size
         metrics = evaluate_tf1(c, prefix, image_size, _num_classes(c))
-        results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "steps": steps_for(c, dataset_info(c.dataset).num_train),
+        results = {"model": c.model, "impl": c.impl, "dataset": c.dataset,
+                   "steps": steps_for(c, dataset_info(c.dataset, c.dataset_dir).num_train),
                    "train_seconds": round(time.time() - start, 1), "eval": metrics, "history": history,
                    "checkpoint": prefix}
         _write_results(workdir, "results_train.json", results)
         _log_eval(log, f"after {results['steps']} steps ({results['train_seconds']} s)", metrics)
         return None, results
     strategy = create_strategy(c.strategy, c.tpu)
-    spec, info = zoo.get_spec(c.model), dataset_info(c.dataset)
+    spec, info = zoo.get_spec(c.model), dataset_info(c.dataset, c.dataset_dir)
     image_size = c.train_image_size or spec.image_size
     num_classes = _num_classes(c)
     total_steps = steps_for(c, info.num_train)
     tf.random.set_seed(c.seed)
-    train_ds = build_dataset(c.dataset, "train", c.batch_size, image_size, spec.channels, training=True,
-                             seed=c.seed)
-    eval_ds = build_dataset(c.dataset, "test", c.eval_batch_size, c.eval_image_size or image_size,
-                            spec.channels, training=False)
+    train_ds = datasets(c, "train", image_size, training=True)
+    eval_ds = datasets(c, "test", c.eval_image_size or image_size, training=False)
 
     with strategy.scope():
         model, report = build_model(c, image_size, c.init_checkpoint or None)
@@ -209,8 +216,7 @@ def evaluate_workdir(c, workdir, checkpoint=None, log=print):
             with strategy.scope():
                 model, report = build_model(c, image_size, latest)
             log(str(report))
-            ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
-            metrics = evaluate(model, ds, strategy, _num_classes(c))
+            metrics = evaluate(model, datasets(c, "test", image_size, training=False), strategy, _num_classes(c))
     else:
         strategy = create_strategy(c.strategy, c.tpu)
         with strategy.scope():
@@ -218,9 +224,8 @@ def evaluate_workdir(c, workdir, checkpoint=None, log=print):
             ema = ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
         restored = tf.train.Checkpoint(model=model, **({"ema": ema} if ema else {}))
         restored.restore(latest).expect_partial().assert_existing_objects_matched()
-        ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
         with ema.swapped() if ema else _nothing():
-            metrics = evaluate(model, ds, strategy, _num_classes(c))
+            metrics = evaluate(model, datasets(c, "test", image_size, training=False), strategy, _num_classes(c))
     results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "checkpoint": latest, "eval": metrics}
     _write_results(workdir, "results_eval.json", results)
     _log_eval(log, latest, metrics)

@@ -10,7 +10,7 @@ import tf_slim as slim
 
 import zoo
 from zoo.compat import tf1_graph
-from zoo.data import build_dataset, dataset_info
+from zoo.data import dataset_info
 from zoo.training.config import scopes
 from zoo.training.optimizers import learning_rate, steps_for
 
@@ -39,15 +39,16 @@ def _under(name, scope_list):
 
 def train_tf1(c, workdir, num_classes, log=print):
     """Returns (final TF1 checkpoint prefix, history)."""
-    spec, info = zoo.get_spec(c.model), dataset_info(c.dataset)
+    from zoo.training.loop import datasets
+
+    spec, info = zoo.get_spec(c.model), dataset_info(c.dataset, c.dataset_dir)
     image_size = c.train_image_size or spec.image_size
     total_steps = steps_for(c, info.num_train)
     ckpt_dir = os.path.join(workdir, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
     with tf1_graph():
         tf.compat.v1.set_random_seed(c.seed)
-        ds = build_dataset(c.dataset, "train", c.batch_size, image_size, spec.channels, training=True, seed=c.seed)
-        images, labels = tf.compat.v1.data.make_one_shot_iterator(ds).get_next()
+        images, labels = tf.compat.v1.data.make_one_shot_iterator(datasets(c, "train", image_size, True)).get_next()
         scope_kwargs, net_kwargs = spec.split_kwargs({"weight_decay": c.weight_decay})
         if "dropout_keep_prob" in spec.slim_net.__code__.co_varnames:
             net_kwargs["dropout_keep_prob"] = c.dropout_keep_prob
@@ -105,10 +106,11 @@ def train_tf1(c, workdir, num_classes, log=print):
 
 def evaluate_tf1(c, prefix, image_size, num_classes):
     """Evaluate a TF1 checkpoint with the slim graph (EMA shadows when the run kept them)."""
-    spec = zoo.get_spec(c.model)
+    from zoo.training.loop import datasets
+
     model = zoo.create_model(c.model, "slim", num_classes=num_classes, image_size=image_size, checkpoint=prefix,
                              use_ema=bool(c.moving_average_decay), weight_decay=c.weight_decay)
-    ds = build_dataset(c.dataset, "test", c.eval_batch_size, image_size, spec.channels, training=False)
+    ds = datasets(c, "test", image_size, training=False)
     top1 = top5 = loss = n = 0.0
     for images, labels in ds:
         logits = model(images.numpy())
