@@ -1,6 +1,7 @@
 """The model registry: one `ModelSpec` per name, as in slim's nets_factory and timm's registry."""
 import dataclasses
 import fnmatch
+import inspect
 from typing import Callable
 
 from zoo.checkpoints.mapping import SlimMapping
@@ -38,6 +39,10 @@ class ModelSpec:
         scope = {k: v for k, v in kwargs.items() if k in self.scope_kwargs}
         net = {k: v for k, v in kwargs.items() if k not in self.scope_kwargs}
         return scope, net
+
+    def takes(self, argument):
+        """Whether the slim net function accepts `argument` (nets are often functools.partials)."""
+        return argument in inspect.signature(self.slim_net).parameters
 
 
 _REGISTRY = {}

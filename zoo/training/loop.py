@@ -33,7 +33,7 @@ def datasets(c, split, image_size, training):
 def build_model(c, image_size, checkpoint=None):
     spec = zoo.get_spec(c.model)
     kwargs = dict(num_classes=_num_classes(c), image_size=image_size, weight_decay=c.weight_decay)
-    if "dropout_keep_prob" in spec.slim_net.__code__.co_varnames:
+    if spec.takes("dropout_keep_prob"):
         kwargs["dropout_keep_prob"] = c.dropout_keep_prob
     model = zoo.create_model(c.model, c.impl, **kwargs)
     report = None

@@ -50,7 +50,7 @@ def train_tf1(c, workdir, num_classes, log=print):
         tf.compat.v1.set_random_seed(c.seed)
         images, labels = tf.compat.v1.data.make_one_shot_iterator(datasets(c, "train", image_size, True)).get_next()
         scope_kwargs, net_kwargs = spec.split_kwargs({"weight_decay": c.weight_decay})
-        if "dropout_keep_prob" in spec.slim_net.__code__.co_varnames:
+        if spec.takes("dropout_keep_prob"):
             net_kwargs["dropout_keep_prob"] = c.dropout_keep_prob
         with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
             logits, _ = spec.slim_net(images, num_classes=num_classes, is_training=True, **net_kwargs)
