@@ -1,9 +1,11 @@
 """The public entry points: create a model in any implementation, move TF1 checkpoints in and out."""
+import functools
 import weakref
 
 import numpy as np
 import tensorflow as tf
 
+from zoo import preprocessing
 from zoo.checkpoints import plan_load, write_checkpoint
 from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.registry import check_impl, get_spec
@@ -23,7 +25,7 @@ def build_arguments(model):
 
 
 def create_model(name, impl="native", num_classes=None, checkpoint=None, image_size=None, frozen_graph=None,
-                 include_top=True, pooling=None, **kwargs):
+                 include_top=True, pooling=None, pretrained=None, **kwargs):
     """Build `name` as "native" (tf_keras Model), "shim" (tf_keras Model running the slim code) or "slim"
     (`SlimGraphModel`: the slim net in its own TF1 graph and session).
 
@@ -32,14 +34,33 @@ def create_model(name, impl="native", num_classes=None, checkpoint=None, image_s
     carry slim names, loaded the same way. Options for the load (see `load_checkpoint`) may be passed here.
     include_top=False (native only) returns the features at the architecture's last feature map, pooled
     with pooling="avg"|"max" (keras.applications semantics); the checkpoint's head is then not needed.
+    pretrained: True (the architecture's default published weights), a tag from weights_manifest.json
+    (`"imagenet_192"`; or name the model `"mobilenet_v1_025.imagenet_192"`), or a local tarball, checkpoint
+    or frozen .pb path. Published weights are downloaded once into $ZOO_HOME, hash-checked, and set the
+    default num_classes and image_size; a different num_classes gets a freshly initialised head.
     Other keyword arguments (weight_decay, dropout_keep_prob, ...) go to the architecture.
-    The returned model carries `load_report` when a checkpoint was loaded.
+    The returned model carries `load_report` when weights were loaded, `pretrained_cfg` (the manifest
+    entry, or None) and `preprocess(image)` (one uint8 HWC image → the model's input).
     """
+    if "." in name:
+        name, tag = name.split(".", 1)
+        pretrained = tag if pretrained in (None, True) else pretrained
     spec = get_spec(name)
     check_impl(impl)
     load_options = {k: kwargs.pop(k) for k in LOAD_OPTIONS if k in kwargs}
-    if checkpoint is not None and frozen_graph is not None:
-        raise ValueError("Pass checkpoint= or frozen_graph=, not both.")
+    if sum(x is not None for x in (checkpoint, frozen_graph)) + bool(pretrained) > 1:
+        raise ValueError("Pass one of checkpoint=, frozen_graph= or pretrained=.")
+    entry = None
+    if pretrained:
+        from zoo.weights import locate
+
+        located = locate(name, pretrained)
+        checkpoint, frozen_graph, entry = located.checkpoint, located.frozen_graph, located.entry
+        if entry is not None:
+            image_size = image_size or entry["input_size"]
+            if num_classes is not None and num_classes != entry["num_classes"]:
+                load_options.setdefault("head", "auto")
+            num_classes = entry["num_classes"] if num_classes is None else num_classes
     if load_options and checkpoint is None and frozen_graph is None:
         raise ValueError(f"{sorted(load_options)} only apply with checkpoint= or frozen_graph=")
     if not include_top or pooling:
@@ -70,7 +91,14 @@ def create_model(name, impl="native", num_classes=None, checkpoint=None, image_s
         model = backbone(model, pooling)
     if report is not None:
         model.load_report = report
+    model.pretrained_cfg = entry
+    model.preprocess = functools.partial(preprocessing.preprocess, _preprocessing_name(spec, entry),
+                                         image_size=image_size)
     return model
+
+
+def _preprocessing_name(spec, entry):
+    return entry["preprocessing"]["name"] if entry else spec.preprocessing
 
 
 def slim_variables(model):
