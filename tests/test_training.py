@@ -212,3 +212,25 @@ def test_multi_worker_mirrored_two_processes_end_with_equal_weights(tmp_path):
     for key in weights[0]:
         np.testing.assert_array_equal(weights[0][key], weights[1][key], err_msg=key)
     assert all(json.load(open(f"{tmp_path}/worker{i}/results_train.json"))["steps"] == 12 for i in range(2))
+
+
+def test_hub_feature_vector_backbone_trains_in_the_loop(tmp_path):
+    """Hub in: a TF2 feature-vector SavedModel through hub.KerasLayer as the backbone of the training loop."""
+    import zoo
+    from zoo.export import export_feature_vector
+
+    backbone = zoo.create_model("lenet", include_top=False, pooling="avg")
+    handle = export_feature_vector(backbone, str(tmp_path / "lenet_features"))
+    c = _config(hub_module=handle, train_steps=60, log_every=20)
+    model, results = train(c, str(tmp_path / "run"), log=_quiet)
+    losses = [h["loss"] for h in results["history"]]
+    assert losses[-1] < losses[0] * 0.7 and results["eval"]["top1"] > 0.5
+    hub_weights = model.get_layer("hub_backbone").trainable_weights
+    assert len(hub_weights) == len(backbone.trainable_weights)
+    before = {w.name: w.numpy() for w in backbone.trainable_weights}  # the exported (initial) values
+    assert sorted(w.name for w in hub_weights) == sorted(before)
+    assert all(not np.allclose(w.numpy(), before[w.name]) for w in hub_weights)  # the backbone was trained
+    evaluated = evaluate_workdir(c, str(tmp_path / "run"), log=_quiet)
+    assert evaluated["eval"]["top1"] == pytest.approx(results["eval"]["top1"], abs=1e-6)
+    with pytest.raises(ValueError, match="hub_module"):
+        train(_config(hub_module=handle, impl="shim"), str(tmp_path / "bad"), log=_quiet)

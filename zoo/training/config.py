@@ -21,6 +21,8 @@ def default_config():
     c.eval_image_size = 0
     c.weight_decay = 0.0
     c.dropout_keep_prob = 0.5
+    c.hub_module = ""                 # a TF2 feature-vector SavedModel (path or handle) used as the backbone
+    c.hub_trainable = True            # through hub.KerasLayer, with a new linear head; `model` picks the data
     # Data
     c.dataset = "digits"
     c.dataset_dir = ""                # tfrecord: the folder `python -m zoo make-tfrecords` wrote
@@ -82,6 +84,9 @@ def validate(c):
                          "choose sgd, momentum, adam, rmsprop, adagrad, adadelta or ftrl.")
     if c.impl == "slim" and c.strategy != "default":
         raise ValueError("impl='slim' trains in a TF1 Session on one device; use strategy='default'.")
+    if c.hub_module and (c.impl != "native" or c.init_checkpoint or c.trainable_scopes):
+        raise ValueError("hub_module builds a native hub.KerasLayer backbone + linear head; it does not combine "
+                         "with impl='shim'/'slim', init_checkpoint or trainable_scopes (use hub_trainable).")
     if c.batch_size <= 0 or (not c.train_steps and c.num_epochs <= 0):
         raise ValueError("batch_size and train_steps (or num_epochs) must be positive.")
     return c

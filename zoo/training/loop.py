@@ -32,6 +32,9 @@ def datasets(c, split, image_size, training):
 
 def build_model(c, image_size, checkpoint=None):
     spec = zoo.get_spec(c.model)
+    if c.hub_module:
+        return hub_classifier(c.hub_module, c.hub_trainable, (image_size, image_size, spec.channels),
+                              _num_classes(c)), None
     kwargs = dict(num_classes=_num_classes(c), image_size=image_size, weight_decay=c.weight_decay)
     if spec.takes("dropout_keep_prob"):
         kwargs["dropout_keep_prob"] = c.dropout_keep_prob
@@ -41,6 +44,18 @@ def build_model(c, image_size, checkpoint=None):
         report = zoo.load_checkpoint(model, checkpoint, exclude_scopes=scopes(c.checkpoint_exclude_scopes),
                                      ignore_missing_vars=c.ignore_missing_vars, head="auto")
     return model, report
+
+
+def hub_classifier(handle, trainable, input_shape, num_classes):
+    """A TF2 feature-vector SavedModel through hub.KerasLayer, with a new linear classifier."""
+    import tensorflow_hub as hub
+
+    inputs = tf_keras.Input(input_shape)
+    features = hub.KerasLayer(handle, trainable=trainable, name="hub_backbone")(inputs)
+    if len(features.shape) != 2:
+        raise ValueError(f"hub_module {handle!r} gives {features.shape}; a feature vector [N, features] is "
+                         "needed (export one with zoo.export.export_feature_vector).")
+    return tf_keras.Model(inputs, tf_keras.layers.Dense(num_classes, name="logits")(features), name="hub_classifier")
 
 
 def trainable_variables(model, trainable_scopes):

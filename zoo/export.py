@@ -1,0 +1,113 @@
+"""Export native models to the formats TF2 deploys: SavedModel (serving signature with preprocessing
+included, loadable by `tf.saved_model.load` and `hub.KerasLayer`), feature-vector SavedModels for Hub-style
+backbones, and float TFLite."""
+import os
+
+import tensorflow as tf
+
+from zoo import preprocessing
+from zoo.registry import get_spec
+
+
+def _native(model):
+    from zoo.shim import SlimShim
+
+    if not hasattr(model, "arch") or not isinstance(model, tf.Module) or isinstance(model, SlimShim):
+        raise TypeError("Export takes a native model made by zoo.create_model(..., impl='native'); the shim and "
+                        "slim implementations share its weights — load them into a native model first.")
+    return get_spec(model.arch)
+
+
+def _preprocessing(model, spec):
+    cfg = getattr(model, "pretrained_cfg", None)
+    return cfg["preprocessing"]["name"] if cfg else spec.preprocessing
+
+
+class _Classifier(tf.Module):
+    """uint8 images of any size → preprocessing → model → probabilities (and the top class)."""
+
+    def __init__(self, model, preprocessing_name, image_size, channels, labels_offset):
+        super().__init__()
+        self.model = model
+        self._pre, self._size, self._channels, self._offset = preprocessing_name, image_size, channels, labels_offset
+
+    def _prepare(self, images):
+        return tf.map_fn(lambda image: preprocessing.preprocess(self._pre, image, self._size), images,
+                         fn_output_signature=tf.TensorSpec([self._size, self._size, self._channels], tf.float32))
+
+    def probabilities(self, images):
+        return tf.nn.softmax(self.model(self._prepare(images), training=False))
+
+    def serve(self, images):
+        probabilities = self.probabilities(images)
+        return {"probabilities": probabilities,
+                "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int32) - self._offset}
+
+
+def export_saved_model(model, path, labels_offset=None):
+    """A SavedModel of `model` for serving: `serving_default(images: uint8 [N, H, W, C])` →
+    {probabilities, classes}; `__call__(images)` → probabilities (what `hub.KerasLayer(path)` calls).
+    labels_offset (default: the weights' or 0) is subtracted from `classes` (1 drops slim's background)."""
+    spec = _native(model)
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    offset = cfg.get("labels_offset", 0) if labels_offset is None else labels_offset
+    module = _Classifier(model, _preprocessing(model, spec), model.input_shape[1], spec.channels, offset)
+    signature = tf.TensorSpec([None, None, None, spec.channels], tf.uint8, name="images")
+    module.__call__ = tf.function(module.probabilities, input_signature=[signature])
+    serve = tf.function(module.serve, input_signature=[signature])
+    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    return path
+
+
+def export_feature_vector(model, path):
+    """A Hub-style image feature-vector SavedModel: `__call__(images float [N, H, W, C] in the model's input
+    space, training=False)` → [N, features]. `model` is a backbone (create_model(..., include_top=False,
+    pooling="avg")). Load it with `hub.KerasLayer(path, trainable=...)`."""
+    if len(model.output_shape) != 2:
+        raise ValueError(f"A feature vector is [N, features]; this model gives {model.output_shape}. Build it "
+                         "with include_top=False, pooling='avg'.")
+    tf.saved_model.save(model, path)
+    return path
+
+
+def export_tflite(model, path):
+    """Float TFLite of `model` with softmax on top (as the slim releases' .tflite files):
+    input [1, H, W, C] float32 in the model's input space, output probabilities."""
+    _native(model)
+    shape = [1, *model.input_shape[1:]]
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])
+    def probabilities(images):
+        return tf.nn.softmax(model(images, training=False))
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([probabilities.get_concrete_function()], model)
+    flatbuffer = converter.convert()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(flatbuffer)
+    os.replace(tmp, path)
+    return path
+
+
+def run_tflite(path, images):
+    """Run a TFLite file on a batch (one image at a time; the slim releases have batch 1)."""
+    import numpy as np
+
+    interpreter = _interpreter(path)
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    results = []
+    for image in np.asarray(images, np.float32):
+        interpreter.set_tensor(inp["index"], image[None])
+        interpreter.invoke()
+        results.append(interpreter.get_tensor(out["index"])[0].copy())
+    return np.stack(results)
+
+
+def _interpreter(path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tf.lite.Interpreter(model_path=path)
