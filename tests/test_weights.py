@@ -279,3 +279,31 @@ def test_a_different_num_classes_keeps_the_backbone_and_reinitialises_the_head(r
     source = zoo.read_weights(zoo.create_model("lenet", pretrained=True))
     mine = zoo.read_weights(model)
     np.testing.assert_array_equal(mine["LeNet/conv1/weights"], source["LeNet/conv1/weights"])
+
+
+def test_cli_lists_weights_and_exports_from_a_local_tarball(release, tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, ZOO_HOME=str(tmp_path / "home"))
+    listing = subprocess.run([sys.executable, "-m", "zoo", "pretrained", "--all"], capture_output=True, text=True,
+                             env=env, cwd=ROOT, check=True).stdout
+    assert "mobilenet_v1_025.imagenet_224" in listing and "not implemented" in listing
+    tarball = tmp_path / "lenet.tar.gz"
+    tarball.write_bytes(release["tarball"])
+    out = tmp_path / "lenet.tflite"
+    run = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet", str(out), "--format", "tflite",
+                          "--pretrained", str(tarball)], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    from zoo.export import run_tflite
+
+    probabilities = run_tflite(str(out), release["images"])
+    np.testing.assert_allclose(probabilities, tf_softmax(release["logits"]), rtol=0, atol=1e-5)
+    bad = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet", str(out), "--pretrained", "nope"],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert bad.returncode == 2 and "No published weights for 'lenet'" in bad.stderr
+
+
+def tf_softmax(logits):
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)

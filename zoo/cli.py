@@ -1,5 +1,5 @@
-"""`python -m zoo COMMAND`: list, inspect, convert, import-frozen-graph, predict. Each command prints what
-it did and exits non-zero with a one-line reason on bad input."""
+"""`python -m zoo COMMAND`: list, pretrained, inspect, convert, import-frozen-graph, predict, export,
+make-tfrecords, bench. Each command prints what it did and exits non-zero with a one-line reason on bad input."""
 import argparse
 import json
 import sys
@@ -110,20 +110,58 @@ def cmd_predict(args):
     import zoo
     from zoo.preprocessing import decode_predictions, load_labels, preprocess
 
-    if bool(args.checkpoint) == bool(args.frozen_graph):
-        raise ValueError("pass exactly one of --checkpoint PREFIX or --frozen-graph PB")
-    spec = zoo.get_spec(args.model)
-    size = args.image_size or spec.image_size
+    if sum(map(bool, (args.checkpoint, args.frozen_graph, args.pretrained))) != 1:
+        raise ValueError("pass exactly one of --checkpoint PREFIX, --frozen-graph PB or --pretrained TAG|PATH")
     labels = load_labels(args.labels)
-    model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=size,
-                             checkpoint=args.checkpoint, frozen_graph=args.frozen_graph, use_ema=args.use_ema)
-    batch = np.stack([preprocess(spec.preprocessing, _load_image(ref), size).numpy() for ref in args.images])
+    options = {"use_ema": True} if args.use_ema else {}
+    model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=args.image_size,
+                             checkpoint=args.checkpoint, frozen_graph=args.frozen_graph,
+                             pretrained=_pretrained(args.pretrained), **options)
+    batch = np.stack([model.preprocess(_load_image(ref)).numpy() for ref in args.images])
     logits = model(batch)
     probabilities = tf.nn.softmax(np.asarray(logits)).numpy()
     for ref, top in zip(args.images, decode_predictions(probabilities, labels, top=args.top)):
         print(ref)
         for index, label, p in top:
             print(f"  {p:7.4f}  {index:5d}  {label}")
+
+
+def _pretrained(value):
+    return True if value == "default" else value
+
+
+def cmd_pretrained(args):
+    import os
+
+    from zoo import weights
+
+    known = weights.entries()
+    for name in weights.list_pretrained(args.pattern, implemented_only=not args.all):
+        e = known[name]
+        cached = os.path.isdir(os.path.join(weights.zoo_home(), "weights", name))
+        status = ("cached" if cached else "") if e["implemented"] else "not implemented"
+        top1 = e["published"]["top1"]
+        print(f"{name:<34} {e['input_size']:>3}px {e['num_classes']:>5} classes  top-1 "
+              f"{top1 if top1 is not None else '-':>5}  {'default ' if e['default'] else '':8}{status}")
+
+
+def cmd_export(args):
+    import zoo
+    from zoo import export
+
+    if args.checkpoint and args.pretrained:
+        raise ValueError("pass --checkpoint or --pretrained, not both")
+    feature_vector = args.format == "feature_vector"
+    model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint,
+                             pretrained=_pretrained(args.pretrained), image_size=args.image_size,
+                             **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
+    if args.format == "saved_model":
+        export.export_saved_model(model, args.output)
+    elif args.format == "tflite":
+        export.export_tflite(model, args.output)
+    else:
+        export.export_feature_vector(model, args.output)
+    print(f"wrote {args.format} of {args.model} to {args.output}")
 
 
 def cmd_make_tfrecords(args):
@@ -169,6 +207,20 @@ def build_parser():
     p.add_argument("pattern", nargs="?", default="*")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("pretrained", help="published weight sets in weights_manifest.json")
+    p.add_argument("pattern", nargs="?", default="*")
+    p.add_argument("--all", action="store_true", help="also architectures the zoo does not implement")
+    p.set_defaults(func=cmd_pretrained)
+
+    p = sub.add_parser("export", help="native model -> SavedModel (uint8 serving), feature vector, or TFLite")
+    p.add_argument("model")
+    p.add_argument("output", help="output directory (SavedModel) or .tflite file")
+    p.add_argument("--format", default="saved_model", choices=("saved_model", "feature_vector", "tflite"))
+    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
+    p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
+    p.add_argument("--image-size", type=int)
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("inspect", help="keys, shapes, dtypes, parameters; which model it fits")
     p.add_argument("path", help="checkpoint prefix, directory, or one of its files")
     p.add_argument("--summary", action="store_true", help="omit the per-key listing")
@@ -204,6 +256,7 @@ def build_parser():
     p.add_argument("--impl", default="native", choices=("native", "shim", "slim"))
     p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
     p.add_argument("--frozen-graph", help="a release's *_frozen.pb")
+    p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
     p.add_argument("--labels", required=True, help="labels file, one class per line (its length sets the classes)")
     p.add_argument("--image-size", type=int)
     p.add_argument("--use-ema", action="store_true")
@@ -237,10 +290,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from zoo.checkpoints import CheckpointError
+    from zoo.weights import DownloadError
 
     try:
         args.func(args)
-    except (CheckpointError, ValueError, FileNotFoundError) as e:
+    except (CheckpointError, ValueError, FileNotFoundError, DownloadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
