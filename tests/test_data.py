@@ -68,3 +68,41 @@ def test_tfrecord_needs_dataset_dir_and_class_folders(tmp_path):
         dataset_info("tfrecord", str(tmp_path))
     with pytest.raises(ValueError, match="has no class subfolders"):
         write_tfrecords(str(tmp_path), str(tmp_path / "out"))
+
+
+@pytest.fixture(scope="module")
+def tfds_digits(tmp_path_factory):
+    """scikit-learn's digits stored as a prepared TFDS dataset in a local data_dir (nothing downloaded)."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from zoo.data.datasets import _digits_arrays
+
+    data_dir = tmp_path_factory.mktemp("tfds")
+    splits = {}
+    for split in ("train", "test"):
+        images, labels = _digits_arrays(split)
+        splits[split] = tf.data.Dataset.from_tensor_slices({"image": np.round(images).astype(np.uint8),
+                                                            "label": labels.astype(np.int64)})
+    features = tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(8, 8, 1)),
+                                           "label": tfds.features.ClassLabel(num_classes=10)})
+    tfds.dataset_builders.store_as_tfds_dataset(name="zoo_digits", version="1.0.0", features=features,
+                                                split_datasets=splits, data_dir=str(data_dir))
+    return str(data_dir)
+
+
+def test_train_on_a_locally_prepared_tfds_dataset(tfds_digits, tmp_path):
+    info = dataset_info("tfds:zoo_digits", tfds_digits)
+    assert (info.num_classes, info.num_train, info.num_eval) == (10, 1437, 360)
+    c = default_config()
+    c.update(dict(model="lenet", dataset="tfds:zoo_digits", dataset_dir=tfds_digits, batch_size=32,
+                  train_steps=60, log_every=20, checkpoint_every=100, learning_rate=0.02))
+    _, results = train(c, str(tmp_path / "run"), log=lambda *_: None)
+    losses = [h["loss"] for h in results["history"]]
+    assert losses[-1] < losses[0] * 0.7 and results["eval"]["top1"] > 0.5
+
+
+def test_tfds_never_downloads(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    with pytest.raises(ValueError, match="not prepared.*never downloads"):
+        dataset_info("tfds:mnist", str(tmp_path))
+    with pytest.raises(ValueError, match="not available"):
+        dataset_info("tfds:no_such_dataset_here", str(tmp_path))

@@ -1,5 +1,6 @@
 """Dataset registry: `digits` (scikit-learn's 8x8 handwritten digits: real data that ships offline),
-`synthetic`, and `tfrecord` (slim-format TFRecords in dataset_dir, see zoo.data.tfrecords)."""
+`synthetic`, `tfrecord` (slim-format TFRecords in dataset_dir, see zoo.data.tfrecords) and `tfds:NAME` (a TFDS
+dataset already prepared in dataset_dir, see zoo.data.tfds)."""
 import dataclasses
 
 import numpy as np
@@ -14,10 +15,15 @@ class DatasetInfo:
     num_eval: int
 
 
-DATASETS = ("digits", "synthetic", "tfrecord")
+DATASETS = ("digits", "synthetic", "tfrecord", "tfds:NAME")
 
 
 def dataset_info(name, dataset_dir=""):
+    if name.startswith("tfds:"):
+        from zoo.data.tfds import tfds_info
+
+        num_classes, num_train, num_eval = tfds_info(name[len("tfds:"):], dataset_dir)
+        return DatasetInfo(name, num_classes=num_classes, num_train=num_train, num_eval=num_eval)
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {list(DATASETS)}.")
     if name == "digits":
@@ -69,6 +75,11 @@ def build_dataset(name, split, batch_size, image_size, channels, training, seed=
 
         ds = tfrecord_images(dataset_dir, "train" if split == "train" else "test")
         size = info.num_train if split == "train" else info.num_eval
+    elif name.startswith("tfds:"):
+        from zoo.data.tfds import tfds_images
+
+        ds = tfds_images(name[len("tfds:"):], dataset_dir, split)
+        size = info.num_train if split == "train" else info.num_eval
     else:
         images, labels = (_digits_arrays(split) if name == "digits" else
                           _synthetic_arrays(split, info.num_classes, image_size, channels))
@@ -82,7 +93,7 @@ def build_dataset(name, split, batch_size, image_size, channels, training, seed=
 
     def prepare(image, label):
         image = _match_channels(image, channels)
-        if name != "tfrecord" and not simple:
+        if name in ("digits", "synthetic") and not simple:
             image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
         return preprocess(preprocessing, image, image_size, training=training and not simple), label
 
