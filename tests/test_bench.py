@@ -23,6 +23,14 @@ def test_bench_smoke(tmp_path):
     assert float(rows[0]["ratio_to_slim_graph"]) == 1.0 and float(rows[0]["gflops_per_sample"]) > 0
     assert float(rows[2]["mapping_s"]) > 0
     assert chart.stat().st_size > 10_000
+    # tables and chart again from the results file, without running
+    again = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--from_results", str(results),
+                            "--plot", str(tmp_path / "again.png")], capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    ratio = float(rows[2]["ratio_to_slim_graph"])
+    assert f"| lenet | inference | {float(rows[0]['step_ms_median']):.1f} | {float(rows[1]['ratio_to_slim_graph']):.2f} " \
+           f"| {ratio:.2f} |" in again.stdout
+    assert (tmp_path / "again.png").stat().st_size > 10_000
 
 
 def test_bench_rejects_unknown_impl_and_model():

@@ -188,9 +188,15 @@ def cmd_bench(args):
     if args.precision not in ("float32", "bfloat16"):
         raise ValueError("--precision is float32 or bfloat16")
     modes = bench.MODES if args.mode == "both" else (args.mode,)
-    rows = bench.run(models, impls, modes, args.batch_size, args.image_size, args.precision, args.warmup,
-                     args.iters, args.rounds)
+    if args.from_results:
+        rows = [r for r in bench.read_results(args.from_results) if r["model"] in models and r["impl"] in impls
+                and r["mode"] in modes]
+    else:
+        rows = bench.run(models, impls, modes, args.batch_size, args.image_size, args.precision, args.warmup,
+                         args.iters, args.rounds)
     print(bench.format_table(rows))
+    print()
+    print(bench.ratio_table(rows))
     if args.results_file:
         bench.write_results(rows, args.results_file)
         print(f"wrote {args.results_file}")
@@ -283,6 +289,7 @@ def build_parser():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--results_file", help="CSV, or JSON by extension")
     p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart (default bench.png)")
+    p.add_argument("--from_results", help="tables and chart from an earlier run's CSV/JSON instead of running")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -47,6 +47,7 @@ class _Classifier(tf.Module):
 def export_saved_model(model, path, labels_offset=None):
     """A SavedModel of `model` for serving: `serving_default(images: uint8 [N, H, W, C])` →
     {probabilities, classes}; `__call__(images)` → probabilities (what `hub.KerasLayer(path)` calls).
+    classes index the 1000 ImageNet classes for 1001-class slim weights (-1: background).
     labels_offset (default: the weights' or 0) is subtracted from `classes` (1 drops slim's background)."""
     spec = _native(model)
     cfg = getattr(model, "pretrained_cfg", None) or {}

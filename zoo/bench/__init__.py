@@ -125,6 +125,36 @@ def write_results(rows, path):
         writer.writerows(rows)
 
 
+def read_results(path):
+    """Rows written by `write_results` (CSV or JSON), numbers restored."""
+    if path.endswith(".json"):
+        with open(path) as f:
+            return json.load(f)
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        for key, value in row.items():
+            if key not in ("model", "impl", "mode", "precision", "note") and value != "":
+                row[key] = float(value) if "." in value or "e" in value else int(value)
+    return rows
+
+
+def ratio_table(rows):
+    """One line per model and mode: the slim graph's step time, then each implementation's throughput ratio."""
+    impls = [i for i in IMPLS if i != "slim_graph" and any(r["impl"] == i for r in rows)]
+    lines = ["| model | mode | slim graph ms/step | " + " | ".join(impls) + " |", "|" + "---|" * (3 + len(impls))]
+    for model in dict.fromkeys(r["model"] for r in rows):
+        for mode in MODES:
+            cells = {r["impl"]: r for r in rows if r["model"] == model and r["mode"] == mode}
+            if "slim_graph" not in cells:
+                continue
+            ratios = [f"{cells[i]['ratio_to_slim_graph']:.2f}" if i in cells and cells[i]["ratio_to_slim_graph"] != ""
+                      else "–" for i in impls]
+            lines.append(f"| {model} | {mode} | {cells['slim_graph']['step_ms_median']:.1f} | " + " | ".join(ratios)
+                         + " |")
+    return "\n".join(lines)
+
+
 def format_table(rows):
     cols = ("model", "impl", "mode", "samples_per_sec", "step_ms_median", "step_ms_p10", "step_ms_p90",
             "first_call_s", "ratio_to_slim_graph", "peak_memory_mb", "note")

@@ -48,7 +48,8 @@ def locate(architecture, pretrained, progress=None):
             target = os.path.join(zoo_home(), "weights", "local-" + sha256_of(path)[:16])
             return Pretrained(checkpoint=find_checkpoint(extract(path, target)))
         return Pretrained(checkpoint=path)
-    if isinstance(pretrained, str) and (os.sep in pretrained or pretrained.startswith(".")):
+    if isinstance(pretrained, str) and (os.sep in pretrained or pretrained.startswith(".") or
+                                        pretrained.endswith((".tgz", ".tar.gz", ".tar", ".pb", ".ckpt"))):
         raise FileNotFoundError(f"pretrained={pretrained!r}: no such file, checkpoint prefix or directory.")
     if not (pretrained is True or isinstance(pretrained, str)):
         raise TypeError(f"pretrained= takes True, a tag or a path, not {pretrained!r}")
