@@ -307,3 +307,16 @@ def test_cli_lists_weights_and_exports_from_a_local_tarball(release, tmp_path):
 def tf_softmax(logits):
     e = np.exp(logits - logits.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
+
+
+def test_download_shows_progress_and_records_the_hash(release, server, tmp_path, capfd):
+    from zoo.weights.cache import download, verified
+
+    server.files["/p.tar.gz"] = release["tarball"]
+    dest = tmp_path / "d" / "p.tar.gz"
+    got = download(server.url("/p.tar.gz"), str(dest), sha256=None, progress=True)
+    assert got == hashlib.sha256(release["tarball"]).hexdigest() == (tmp_path / "d" / "p.tar.gz.sha256").read_text().strip()
+    err = capfd.readouterr().err
+    assert "Downloading p.tar.gz" in err and "100.0%" in err
+    dest.write_bytes(release["tarball"][:-1] + b"x")  # changed after download: the recorded hash catches it
+    assert not verified(str(dest))
