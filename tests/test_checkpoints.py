@@ -245,3 +245,16 @@ def test_mapping_timer_maps_every_parameter():
 
     params, seconds = time_mapping("lenet", repeats=1, log=lambda *_: None)
     assert params == zoo.get_spec("lenet").num_params and seconds > 0
+
+
+def test_unused_keys_of_excluded_scopes_and_fresh_heads_are_named_so(tmp_path):
+    import zoo
+
+    prefix = zoo.save_checkpoint(zoo.create_model("lenet"), str(tmp_path / "lenet.ckpt"))
+    excluded = zoo.create_model("lenet", checkpoint=prefix, exclude_scopes=["LeNet/fc4"])
+    assert excluded.load_report.unexpected_by_category() == {"excluded scope": 2}
+    fresh = zoo.create_model("lenet", num_classes=3, checkpoint=prefix, head="auto")
+    assert fresh.load_report.unexpected_by_category() == {"head not loaded": 2}
+    reinit = zoo.create_model("lenet", checkpoint=prefix, head="reinit")
+    assert reinit.load_report.unexpected_by_category() == {"head not loaded": 2}
+    assert len(reinit.load_report.mapped) == 6 and len(reinit.load_report.head) == 2

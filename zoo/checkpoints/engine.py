@@ -148,35 +148,41 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
         if source is None:
             report.missing.append(target)
             continue
-        used.add(source)
+        sources = {source}
         if use_ema and source + EMA_SUFFIX in reader:
-            used.add(source + EMA_SUFFIX)
+            sources.add(source + EMA_SUFFIX)
             report.ema.append(target)
             source = source + EMA_SUFFIX
         sshape = reader.shapes[source]
         if sshape == tshape:
             plan[target] = (source, None)
             report.mapped.append((target, source, tshape))
+            used |= sources
             continue
         is_head = _under(target, head_scopes) and sshape[:-1] == tshape[:-1]
         if is_head and head == "auto" and sshape[-1] == tshape[-1] + 1:
             plan[target] = (source, slice(1, None))
             report.mapped.append((target, source, tshape))
             report.head.append((target, f"dropped the background class ({sshape[-1]} -> {tshape[-1]})"))
+            used |= sources
         elif is_head and head in ("auto", "reinit"):
             report.head.append((target, f"freshly initialised (checkpoint has {sshape[-1]} classes, "
                                         f"model {tshape[-1]})"))
         else:
             report.mismatched.append((target, source, tshape, sshape))
+            used |= sources
     if head == "reinit":
         for target in [t for t in plan if _under(t, head_scopes)]:
-            del plan[target]
+            used -= {plan.pop(target)[0], source_of[target]}
             report.mapped = [m for m in report.mapped if m[0] != target]
             report.head.append((target, "freshly initialised (head='reinit')"))
 
+    excluded, reinitialised = set(report.excluded), {target for target, _ in report.head} - set(plan)
     for key in reader.keys():
         if key not in used:
-            report.unexpected[key] = classify_key(key)
+            target = renamed.get(key)
+            report.unexpected[key] = ("excluded scope" if target in excluded else
+                                      "head not loaded" if target in reinitialised else classify_key(key))
 
     if strict:
         _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_scopes)
