@@ -85,7 +85,7 @@ def test_unknown_tags_and_unimplemented_architectures_are_explained():
         weights.resolve("lenet")
     assert weights.resolve("mobilenet_v1_025")["input_size"] == 224
     assert "inception_v4.imagenet" in weights.list_pretrained(implemented_only=False)
-    assert "inception_v4.imagenet" not in weights.list_pretrained()
+    assert "inception_v4.imagenet" not in zoo.list_pretrained()
 
 
 # ---- a local server and a generated release ----------------------------------------------------------

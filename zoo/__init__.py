@@ -5,6 +5,7 @@ from zoo import models  # noqa: F401  (registers the architectures)
 from zoo.api import create_model, load_checkpoint, read_weights, save_checkpoint, slim_variables
 from zoo.checkpoints import CheckpointError, CheckpointMismatchError, LoadReport
 from zoo.registry import IMPLS, get_spec, list_models
+from zoo.weights import list_pretrained
 
 __all__ = ["IMPLS", "CheckpointError", "CheckpointMismatchError", "LoadReport", "create_model", "get_spec",
-           "list_models", "load_checkpoint", "read_weights", "save_checkpoint", "slim_variables"]
+           "list_models", "list_pretrained", "load_checkpoint", "read_weights", "save_checkpoint", "slim_variables"]
