@@ -108,7 +108,7 @@ def cmd_predict(args):
     import tensorflow as tf
 
     import zoo
-    from zoo.preprocessing import decode_predictions, load_labels, preprocess
+    from zoo.preprocessing import decode_predictions, load_labels
 
     if sum(map(bool, (args.checkpoint, args.frozen_graph, args.pretrained))) != 1:
         raise ValueError("pass exactly one of --checkpoint PREFIX, --frozen-graph PB or --pretrained TAG|PATH")
@@ -149,8 +149,6 @@ def cmd_export(args):
     import zoo
     from zoo import export
 
-    if args.checkpoint and args.pretrained:
-        raise ValueError("pass --checkpoint or --pretrained, not both")
     feature_vector = args.format == "feature_vector"
     model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,

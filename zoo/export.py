@@ -5,7 +5,6 @@ import os
 
 import tensorflow as tf
 
-from zoo import preprocessing
 from zoo.registry import get_spec
 
 
@@ -18,22 +17,17 @@ def _native(model):
     return get_spec(model.arch)
 
 
-def _preprocessing(model, spec):
-    cfg = getattr(model, "pretrained_cfg", None)
-    return cfg["preprocessing"]["name"] if cfg else spec.preprocessing
-
-
 class _Classifier(tf.Module):
     """uint8 images of any size → preprocessing → model → probabilities (and the top class)."""
 
-    def __init__(self, model, preprocessing_name, image_size, channels, labels_offset):
+    def __init__(self, model, labels_offset):
         super().__init__()
         self.model = model
-        self._pre, self._size, self._channels, self._offset = preprocessing_name, image_size, channels, labels_offset
+        self._preprocess, self._offset = model.preprocess, labels_offset  # create_model's, the weights' own
 
     def _prepare(self, images):
-        return tf.map_fn(lambda image: preprocessing.preprocess(self._pre, image, self._size), images,
-                         fn_output_signature=tf.TensorSpec([self._size, self._size, self._channels], tf.float32))
+        return tf.map_fn(self._preprocess, images,
+                         fn_output_signature=tf.TensorSpec(self.model.input_shape[1:], tf.float32))
 
     def probabilities(self, images):
         return tf.nn.softmax(self.model(self._prepare(images), training=False))
@@ -52,7 +46,7 @@ def export_saved_model(model, path, labels_offset=None):
     spec = _native(model)
     cfg = getattr(model, "pretrained_cfg", None) or {}
     offset = cfg.get("labels_offset", 0) if labels_offset is None else labels_offset
-    module = _Classifier(model, _preprocessing(model, spec), model.input_shape[1], spec.channels, offset)
+    module = _Classifier(model, offset)
     signature = tf.TensorSpec([None, None, None, spec.channels], tf.uint8, name="images")
     module.__call__ = tf.function(module.probabilities, input_signature=[signature])
     serve = tf.function(module.serve, input_signature=[signature])

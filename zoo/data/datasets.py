@@ -74,17 +74,15 @@ def build_dataset(name, split, batch_size, image_size, channels, training, seed=
         from zoo.data.tfrecords import tfrecord_images
 
         ds = tfrecord_images(dataset_dir, "train" if split == "train" else "test")
-        size = info.num_train if split == "train" else info.num_eval
     elif name.startswith("tfds:"):
         from zoo.data.tfds import tfds_images
 
         ds = tfds_images(name[len("tfds:"):], dataset_dir, split)
-        size = info.num_train if split == "train" else info.num_eval
     else:
         images, labels = (_digits_arrays(split) if name == "digits" else
                           _synthetic_arrays(split, info.num_classes, image_size, channels))
         ds = tf.data.Dataset.from_tensor_slices((images, labels))
-        size = len(labels)
+    size = info.num_train if split == "train" else info.num_eval
     if training:
         ds = ds.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True).repeat()
     # Digits and synthetic data are float [0, 255]: lenet/cifarnet preprocessing takes them as they are,

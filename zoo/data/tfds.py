@@ -1,6 +1,7 @@
 """TFDS datasets that are already prepared on this machine (`dataset="tfds:NAME"`, `dataset_dir` = TFDS
 data_dir). The zoo never downloads or builds one: an unprepared dataset is an error saying how to prepare it."""
 import dataclasses
+import functools
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,7 @@ def _tfds():
     return tfds
 
 
+@functools.lru_cache(maxsize=None)
 def tfds_source(name, data_dir=""):
     tfds = _tfds()
     try:

@@ -101,8 +101,8 @@ def download(url, dest, sha256=None, progress=None, timeout=60):
         if sha256 and got != sha256:
             raise HashMismatchError(f"{url} has sha256 {got}, the manifest expects {sha256}. The file was "
                                     "discarded; the server may serve a different or corrupt file.")
+        _write_text(dest + ".sha256", got + "\n")  # first: a tarball never appears without its hash
         os.replace(part, dest)
-        _write_text(dest + ".sha256", got + "\n")
         return got
     finally:
         if os.path.exists(part):
@@ -176,11 +176,12 @@ def fetch_entry(entry, progress=None):
     filename = os.path.basename(urllib.parse.urlparse(entry["url"]).path) or entry["name"] + ".tar.gz"
     tarball = os.path.join(home, "downloads", filename)
     target = os.path.join(home, "weights", entry["name"])
-    if os.path.isdir(target) and verified(tarball, entry["sha256"]):
+    intact = verified(tarball, entry["sha256"])
+    if os.path.isdir(target) and intact:
         return target
     if os.path.isdir(target):  # the tarball it came from is gone or changed: unpack again from a verified one
         shutil.rmtree(target)
-    if not verified(tarball, entry["sha256"]):
+    if not intact:
         if os.path.exists(tarball):
             os.remove(tarball)
         download(entry["url"], tarball, entry["sha256"], progress=progress)
