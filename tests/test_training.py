@@ -216,9 +216,12 @@ def test_multi_worker_mirrored_two_processes_end_with_equal_weights(tmp_path):
 
 def test_hub_feature_vector_backbone_trains_in_the_loop(tmp_path):
     """Hub in: a TF2 feature-vector SavedModel through hub.KerasLayer as the backbone of the training loop."""
+    import tf_keras
+
     import zoo
     from zoo.export import export_feature_vector
 
+    tf_keras.utils.set_random_seed(0)  # the backbone's initial weights, independent of the tests run before
     backbone = zoo.create_model("lenet", include_top=False, pooling="avg")
     handle = export_feature_vector(backbone, str(tmp_path / "lenet_features"))
     c = _config(hub_module=handle, train_steps=60, log_every=20)
