@@ -1,14 +1,62 @@
 import os
 
+# The test process's own settings (zoo itself never sets an environment variable). On AVX-512 CPUs TensorFlow
+# turns on oneDNN graph rewrites by default, which round float32 differently in a TF1 graph than eagerly
+# (~2e-6 of the logits' scale): with them off, every CPU runs the same kernels, and the slim graph and the
+# shim agree bit for bit, as the parity battery asserts. Subprocesses inherit both.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import zoo  # noqa: E402,F401  (sets up tf_keras before TensorFlow resolves tf.keras)
+import zoo  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+
+# The parity battery's cases, shared by every module that runs it (slim/shim/native here, Keras 3 backends
+# in test_backends): (model, architecture kwargs, image size or None for the default). Regularization on,
+# so that loss terms are compared too. Each case uses the smallest input its architecture handles.
+PARITY_TABLE = [
+    ("lenet", {"weight_decay": 0.01}, None),
+    ("cifarnet", {"weight_decay": 0.004}, None),
+    ("mobilenet_v1", {}, 64),
+    ("mobilenet_v1_075", {}, 64),
+    ("mobilenet_v1_050", {}, 64),
+    ("mobilenet_v1_025", {}, 64),
+    ("mobilenet_v2", {}, 64),
+    ("mobilenet_v2_140", {}, 64),
+    ("mobilenet_v2_035", {}, 64),
+    ("resnet_v1_50", {}, 32),
+    ("resnet_v1_101", {}, 32),
+    ("resnet_v1_152", {}, 32),
+    ("resnet_v2_50", {}, 32),
+    ("resnet_v2_101", {}, 32),
+    ("resnet_v2_152", {}, 32),
+    ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
+    ("inception_v3", {}, 160),
+    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
+    ("vgg_19", {}, None),
+]
+HEAVY = {"vgg_16", "vgg_19", "resnet_v1_152", "resnet_v2_152"}
+
+
+def parity_params(rows):
+    return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if r[0] in HEAVY else []) for r in rows]
+
+
+def case_images(case, batch=4, seed=0):
+    return random_images(case[0], batch=batch, seed=seed, image_size=case[2])
+
+
+def assert_close_to_scale(actual, expected, rtol, err_msg=""):
+    """Elementwise closeness with the absolute tolerance relative to the tensor's largest magnitude: float32
+    rounding in a different (equally valid) order — Keras 3's batch norm is not TF's fused kernel — grows
+    with the activations' scale, which random batch-norm statistics make large in deep nets."""
+    expected = np.asarray(expected)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(float(np.abs(expected).max()), 1.0),
+                               err_msg=err_msg)
 
 
 def random_images(arch, batch=4, seed=0, image_size=None):

@@ -1,8 +1,11 @@
 """The compat layer: tf-slim nets run in the shim as in a TF1 graph, with no global state growing."""
+import json
+import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras
 import tf_slim as slim
@@ -43,9 +46,56 @@ def _graph_logits_and_checkpoint(images, prefix):
     return np.squeeze(out, (1, 2)), names, end_points
 
 
-def test_tf_keras_is_tf_keras():
-    assert tf.keras.__name__.startswith("tf_keras")
-    assert "tf_keras.legacy_tf_layers.normalization" in sys.modules
+_HYGIENE = r"""
+import json, os, sys
+before = dict(os.environ)
+order = sys.argv[1]
+if order == "keras_first":
+    import keras
+    import zoo
+else:
+    import zoo
+    import keras
+import tensorflow as tf
+native = zoo.create_model("lenet")
+seq = keras.Sequential([zoo.create_model("lenet", num_classes=0), keras.layers.Dense(5)])
+out = seq(keras.ops.zeros((2, 28, 28, 1)))
+symbolic = native(keras.Input((28, 28, 1)))
+shim = zoo.create_model("lenet", "shim")
+print("RESULT " + json.dumps({
+    "environ_unchanged": dict(os.environ) == before,
+    "tf_keras_is_keras3": tf.keras.layers.Dense is keras.layers.Dense,
+    "native_is_keras_model": isinstance(native, keras.Model), "sequential": list(out.shape),
+    "symbolic": list(symbolic.shape), "shim_logits": list(shim(tf.zeros([1, 28, 28, 1])).shape),
+    "legacy_env": os.environ.get("TF_USE_LEGACY_KERAS")}))
+"""
+
+
+@pytest.mark.parametrize("order", ["keras_first", "zoo_first"])
+def test_import_zoo_leaves_keras_and_the_environment_alone(order):
+    """In either import order: os.environ untouched, tf.keras still Keras 3, natives are keras.Model and go
+    into keras.Sequential and onto keras.Input, and the (tf_keras) shim still works in the same process."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "KERAS_BACKEND")}
+    proc = subprocess.run([sys.executable, "-c", _HYGIENE, order], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))[7:])
+    assert result == {"environ_unchanged": True, "tf_keras_is_keras3": True, "native_is_keras_model": True,
+                      "sequential": [2, 5], "symbolic": [None, 10], "shim_logits": [1, 10], "legacy_env": None}
+
+
+def test_cli_help_does_not_import_tensorflow():
+    proc = subprocess.run([sys.executable, "-c", f"""
+import sys
+try:
+    from zoo.cli import build_parser
+    build_parser().print_help()
+finally:
+    print("TF_IMPORTED", "tensorflow" in sys.modules, "KERAS_IMPORTED", "keras" in sys.modules)
+"""], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "TF_IMPORTED False KERAS_IMPORTED False" in proc.stdout and "inspect" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "zoo", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "usage" in proc.stdout
 
 
 def test_slim_net_same_logits_eagerly_and_in_graph(tmp_path):
@@ -121,11 +171,3 @@ def test_model_variables_compare_by_identity():
         slim.add_model_variable(b)
         slim.add_model_variable(a)
         assert [v.op.name for v in tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.MODEL_VARIABLES)] == ["a", "b"]
-
-
-def test_clear_error_when_keras3_was_resolved_first():
-    code = "import tensorflow as tf; tf.keras.layers; import zoo"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={"PATH": "", "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert result.returncode != 0
-    assert "KerasVersionError" in result.stderr and "TF_USE_LEGACY_KERAS=1" in result.stderr

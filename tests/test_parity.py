@@ -1,63 +1,36 @@
-"""slim graph vs shim vs native, the pattern every architecture follows.
+"""slim graph vs shim vs native (Keras 3 and tf_keras), the pattern every architecture follows.
 
 The reference values come from the TF1 graph (`Session.run`, `Saver`), an independent path from the
-eager Keras code under test. Each case uses the smallest input its architecture handles well.
+eager Keras code under test. Each case uses the smallest input its architecture handles well. Keras 3 on
+the JAX and PyTorch backends: tests/test_backends.py, same cases.
 """
 import numpy as np
 import pytest
 import tensorflow as tf
-import tf_keras
 
 import zoo
 from zoo import compat
-from conftest import random_images
+from zoo.nn import kit
+from conftest import PARITY_TABLE, assert_close_to_scale, case_images, parity_params, random_images
 
-# (model, architecture kwargs, image size or None for the default). Regularization on, so that loss
-# terms are compared too.
-TABLE = [
-    ("lenet", {"weight_decay": 0.01}, None),
-    ("cifarnet", {"weight_decay": 0.004}, None),
-    ("mobilenet_v1", {}, 64),
-    ("mobilenet_v1_075", {}, 64),
-    ("mobilenet_v1_050", {}, 64),
-    ("mobilenet_v1_025", {}, 64),
-    ("mobilenet_v2", {}, 64),
-    ("mobilenet_v2_140", {}, 64),
-    ("mobilenet_v2_035", {}, 64),
-    ("resnet_v1_50", {}, 32),
-    ("resnet_v1_101", {}, 32),
-    ("resnet_v1_152", {}, 32),
-    ("resnet_v2_50", {}, 32),
-    ("resnet_v2_101", {}, 32),
-    ("resnet_v2_152", {}, 32),
-    ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
-    ("inception_v3", {}, 160),
-    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
-    ("vgg_19", {}, None),
-]
-HEAVY = {"vgg_16", "vgg_19", "resnet_v1_152", "resnet_v2_152"}
-
-
-def _params(rows):
-    return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if r[0] in HEAVY else []) for r in rows]
-
-
-CASES = _params(TABLE)
-BN_CASES = _params([r for r in TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))])
-IDS = [r[0] for r in TABLE]
+CASES = parity_params(PARITY_TABLE)
+BN_CASES = parity_params([r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))])
+IDS = [r[0] for r in PARITY_TABLE]
+# The native tests run for both Kerases from the one builder: Keras 3 (this process's backend is TensorFlow)
+# and tf_keras.
+KERASES = pytest.mark.parametrize("keras", ["keras", "tf_keras"])
 
 
 def test_every_registered_model_has_a_parity_case():
     assert sorted(IDS) == zoo.list_models()
 
 
-def _loaded(case, impl, prefix):
+def _loaded(case, impl, prefix, keras=None):
     arch, kwargs, size = case
-    return zoo.create_model(arch, impl, checkpoint=prefix, image_size=size, **kwargs)
+    return zoo.create_model(arch, impl, checkpoint=prefix, image_size=size, keras=keras, **kwargs)
 
 
-def _images(case, batch=4, seed=0):
-    return random_images(case[0], batch=batch, seed=seed, image_size=case[2])
+_images = case_images
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -75,16 +48,26 @@ def test_shim_matches_slim_graph(case, tf1_checkpoints):
                                rtol=1e-6)
 
 
+@KERASES
 @pytest.mark.parametrize("case", CASES)
-def test_tf1_checkpoint_into_native(case, tf1_checkpoints):
+def test_tf1_checkpoint_into_native(case, keras, tf1_checkpoints, tmp_path):
+    """Strict load, logits and regularization equal to the slim graph's; `.keras` save -> load_model gives
+    the same outputs exactly with no custom_objects."""
     prefix, graph = tf1_checkpoints(case[0], image_size=case[2], **case[1])
-    native = _loaded(case, "native", prefix)
+    native = _loaded(case, "native", prefix, keras)
+    assert isinstance(native, kit(keras).Model) and native.keras == keras
     assert native.load_report.ok and not native.load_report.unexpected
     assert len(native.load_report.mapped) == len(graph.variables)
     images = _images(case)
-    np.testing.assert_allclose(native(images).numpy(), graph(images), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(sum(native.losses).numpy(), graph.session.run(graph.regularization_loss),
+    logits = np.asarray(native(images))
+    np.testing.assert_allclose(logits, graph(images), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(float(sum(native.losses)), graph.session.run(graph.regularization_loss),
                                rtol=1e-6)
+    path = str(tmp_path / "model.keras")
+    native.save(path)
+    loaded = kit(keras).keras.models.load_model(path)
+    assert type(loaded) is type(native) and loaded.get_config() == native.get_config()
+    np.testing.assert_array_equal(np.asarray(loaded(images)), logits)
 
 
 def _loss(model, images, labels):
@@ -93,10 +76,11 @@ def _loss(model, images, labels):
     return ce + tf.add_n(model.losses)
 
 
+@KERASES
 @pytest.mark.parametrize("case", CASES)
-def test_native_gradients_and_momentum_steps_match_shim(case, tf1_checkpoints):
+def test_native_gradients_and_momentum_steps_match_shim(case, keras, tf1_checkpoints):
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
-    native, shim = _loaded(case, "native", prefix), _loaded(case, "shim", prefix)
+    native, shim = _loaded(case, "native", prefix, keras), _loaded(case, "shim", prefix)
     batch = 2 if case[0].startswith("vgg") else 8  # VGG at 224x224 is 138M parameters: keep it small
     images = _images(case, batch=batch, seed=3)
     labels = np.random.RandomState(4).randint(0, 10, batch)
@@ -109,6 +93,9 @@ def test_native_gradients_and_momentum_steps_match_shim(case, tf1_checkpoints):
         with tf.GradientTape() as tape:
             loss = _loss(model, images, labels)
         return loss, dict(zip(names, tape.gradient(loss, [variables[n] for n in names])))
+
+    def optimizer(model):  # each Keras' own SGD with momentum (same update rule)
+        return kit("tf_keras" if model is shim else keras).keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)
 
     native_loss, native_grads = grads(native, native_vars)
     shim_loss, shim_grads = grads(shim, shim_vars)
@@ -124,20 +111,21 @@ def test_native_gradients_and_momentum_steps_match_shim(case, tf1_checkpoints):
                                    err_msg=name)
 
     for model, variables in ((native, native_vars), (shim, shim_vars)):
-        optimizer = tf_keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)
+        sgd = optimizer(model)
         for _ in range(2):  # the second step uses the momentum slot
             _, g = grads(model, variables)
-            optimizer.apply_gradients([(g[n], variables[n]) for n in names])
+            sgd.apply_gradients([(g[n], variables[n]) for n in names])
     after_native, after_shim = zoo.read_weights(native), zoo.read_weights(shim)
     for name in names:
         np.testing.assert_allclose(after_native[name], after_shim[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@KERASES
 @pytest.mark.parametrize("case", BN_CASES)
-def test_batch_norm_training_updates_match(case, tf1_checkpoints):
+def test_batch_norm_training_updates_match(case, keras, tf1_checkpoints):
     """A training-mode forward pass moves the batch-norm statistics identically in shim and native."""
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
-    native, shim = _loaded(case, "native", prefix), _loaded(case, "shim", prefix)
+    native, shim = _loaded(case, "native", prefix, keras), _loaded(case, "shim", prefix)
     before = zoo.read_weights(native)
     images = _images(case, batch=8, seed=5)
     native(images, training=True)
@@ -149,10 +137,11 @@ def test_batch_norm_training_updates_match(case, tf1_checkpoints):
         np.testing.assert_allclose(after_native[name], after_shim[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@KERASES
 @pytest.mark.parametrize("case", CASES)
-def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, tmp_path):
+def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, keras, tmp_path):
     arch, kwargs, size = case
-    native = zoo.create_model(arch, "native", image_size=size, **kwargs)
+    native = zoo.create_model(arch, "native", image_size=size, keras=keras, **kwargs)
     prefix = zoo.save_checkpoint(native, tmp_path / "exported" / "model.ckpt")
     graph = zoo.create_model(arch, "slim", image_size=size, **kwargs)
     graph.restore(prefix)  # TF1 Saver.restore: no zoo code on this side
@@ -161,7 +150,7 @@ def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, tmp_path)
     for name in original:
         np.testing.assert_array_equal(restored[name], original[name])
     images = _images(case)
-    np.testing.assert_allclose(graph(images), native(images).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(graph(images), np.asarray(native(images)), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -173,7 +162,7 @@ def test_deterministic_random_tool_shim_equals_native(case):
         shim = zoo.create_model(arch, "shim", image_size=size, **kwargs)
         shim_out = shim(images).numpy()
     with compat.DeterministicRandomTestTool(mode="num_random_ops").scope():
-        native = zoo.create_model(arch, "native", image_size=size, **kwargs)
+        native = zoo.create_model(arch, "native", image_size=size, keras="tf_keras", **kwargs)
         native_out = native(images).numpy()
     shim_w, native_w = zoo.read_weights(shim), zoo.read_weights(native)
     for name in shim_w:
@@ -188,6 +177,6 @@ def test_full_resolution(arch, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(arch)
     images = random_images(arch, batch=2)
     expected = graph(images)
-    for impl in ("native", "shim"):
-        model = zoo.create_model(arch, impl, checkpoint=prefix)
-        np.testing.assert_allclose(model(images).numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=impl)
+    for impl, keras in (("native", "keras"), ("native", "tf_keras"), ("shim", None)):
+        model = zoo.create_model(arch, impl, checkpoint=prefix, keras=keras)
+        np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-5, atol=1e-5, err_msg=impl)

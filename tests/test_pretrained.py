@@ -47,9 +47,9 @@ def _softmax(logits):
     return tf.nn.softmax(np.asarray(logits)).numpy()
 
 
-@pytest.mark.parametrize("impl", ["native", "shim", "slim"])
-def test_release_weights_give_the_release_softmax(impl, photos, release_softmax):
-    model = zoo.create_model("mobilenet_v1_025", impl, frozen_graph=PB)
+@pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", None), ("slim", None)])
+def test_release_weights_give_the_release_softmax(impl, keras, photos, release_softmax):
+    model = zoo.create_model("mobilenet_v1_025", impl, frozen_graph=PB, keras=keras)
     assert model.load_report.ok and len(model.load_report.mapped) == 137
     np.testing.assert_allclose(_softmax(model(photos)), release_softmax, rtol=0, atol=1e-4)
 
@@ -97,17 +97,17 @@ def test_predict_cli_prints_top5():
 
 
 def test_bfloat16_accuracy_cost_with_release_weights(photos, release_softmax):
-    """Native model under mixed_bfloat16 with the real weights: the accuracy cost of bfloat16, measured on
-    real photographs against the release (printed for the README)."""
-    import tf_keras
+    """Native (Keras 3) model under mixed_bfloat16 with the real weights: the accuracy cost of bfloat16,
+    measured on real photographs against the release (printed for the README)."""
+    import keras
 
     try:
-        tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
         model = zoo.create_model("mobilenet_v1_025", "native", frozen_graph=PB)
         assert model.layers[1].compute_dtype == "bfloat16"
         probabilities = _softmax(np.asarray(model(photos), np.float32))
     finally:
-        tf_keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy("float32")
     drift = np.abs(probabilities - release_softmax).max(axis=-1)
     agree = probabilities.argmax(-1) == release_softmax.argmax(-1)
     print(f"bfloat16 vs release float32 softmax: max abs diff per photo {np.round(drift, 4)}, "

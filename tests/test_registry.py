@@ -15,6 +15,10 @@ def test_unknown_name_and_impl_list_what_exists():
         zoo.create_model("lenet5")
     with pytest.raises(ValueError, match=r"Unknown impl 'keras'.*'native', 'shim', 'slim'"):
         zoo.create_model("lenet", impl="keras")
+    with pytest.raises(ValueError, match=r"keras='keras3'; choose 'keras' \(Keras 3, any backend\) or 'tf_keras'"):
+        zoo.create_model("lenet", keras="keras3")
+    with pytest.raises(ValueError, match=r"keras='keras' applies to impl='native'; the shim is tf_keras only"):
+        zoo.create_model("lenet", "shim", keras="keras")
 
 
 def test_load_options_need_a_checkpoint():
@@ -31,16 +35,28 @@ def test_metadata_parameter_count_matches_tf1_graph(arch):
     counted = sum(int(np.prod(shape)) for shape in slim_signature(arch).values())  # the TF1 graph's variables
     assert spec.num_params == counted
     assert zoo.create_model(arch, "native").count_params() == counted
+    assert zoo.create_model(arch, "native", keras="tf_keras").count_params() == counted
     assert spec.image_size == spec.slim_net.default_image_size
     assert spec.preprocessing in PREPROCESSING and spec.feature_scope
 
 
-@pytest.mark.parametrize("impl", ["native", "shim"])
-def test_custom_classes_and_feature_output(impl):
-    logits = zoo.create_model("lenet", impl, num_classes=3)(np.zeros((2, 28, 28, 1), np.float32))
+@pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", None)])
+def test_custom_classes_and_feature_output(impl, keras):
+    logits = zoo.create_model("lenet", impl, num_classes=3, keras=keras)(np.zeros((2, 28, 28, 1), np.float32))
     assert logits.shape == (2, 3)
-    features = zoo.create_model("cifarnet", impl, num_classes=0)(np.zeros((2, 32, 32, 3), np.float32))
+    features = zoo.create_model("cifarnet", impl, num_classes=0, keras=keras)(np.zeros((2, 32, 32, 3), np.float32))
     assert features.shape == (2, 192)
+
+
+def test_native_model_carries_its_configuration():
+    import keras
+
+    model = zoo.create_model("mobilenet_v1_025", image_size=96, num_classes=7, dropout_keep_prob=0.5)
+    assert isinstance(model, keras.Model) and model.arch == "mobilenet_v1_025" and model.image_size == 96
+    assert model.build_kwargs == {"dropout_keep_prob": 0.5} and model.pretrained_cfg is None
+    again = type(model).from_config(model.get_config())
+    assert again.get_config() == model.get_config() and again.count_params() == model.count_params()
+    assert model.preprocess(np.zeros((120, 160, 3), np.uint8)).shape == (96, 96, 3)
 
 
 def test_slim_impl_exposes_raw_net():

@@ -23,9 +23,9 @@ def _quiet(*_):
     pass
 
 
-@pytest.mark.parametrize("impl", ["native", "shim"])
-def test_train_learns_and_eval_reads_the_checkpoint(impl, tmp_path):
-    c = _config(impl=impl, train_steps=60, log_every=20)
+@pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", "keras")])
+def test_train_learns_and_eval_reads_the_checkpoint(impl, keras, tmp_path):
+    c = _config(impl=impl, keras=keras, train_steps=60, log_every=20)
     _, results = train(c, str(tmp_path), log=_quiet)
     losses = [h["loss"] for h in results["history"]]
     assert results["steps"] == 60 and len(losses) == 3
@@ -130,8 +130,8 @@ from zoo.training.loop import train
 out = {}
 for strategy in ("one_device", "mirrored"):
     c = default_config()
-    c.update(dict(model="lenet", impl=sys.argv[1], batch_size=32, train_steps=30, log_every=5, checkpoint_every=1000,
-                  dropout_keep_prob=1.0, learning_rate=0.003, strategy=strategy))
+    c.update(dict(model="lenet", impl=sys.argv[1], keras=sys.argv[3], batch_size=32, train_steps=30, log_every=5,
+                  checkpoint_every=1000, dropout_keep_prob=1.0, learning_rate=0.003, strategy=strategy))
     _, r = train(c, sys.argv[2] + "/" + strategy, log=lambda *_: None)
     out[strategy] = [h["loss"] for h in r["history"]]
 print("LOSSES " + json.dumps(out))
@@ -139,10 +139,10 @@ print("LOSSES " + json.dumps(out))
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize("impl", ["native", "shim"])
-def test_mirrored_over_two_cpus_follows_one_device(impl, tmp_path):
-    proc = subprocess.run([sys.executable, "-c", _MIRRORED, impl, str(tmp_path)], capture_output=True, text=True,
-                          cwd=ROOT)
+@pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", "keras")])
+def test_mirrored_over_two_cpus_follows_one_device(impl, keras, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", _MIRRORED, impl, str(tmp_path), keras], capture_output=True,
+                          text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     losses = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("LOSSES "))[7:])
     assert len(losses["mirrored"]) == 6
@@ -216,12 +216,12 @@ def test_multi_worker_mirrored_two_processes_end_with_equal_weights(tmp_path):
 
 def test_hub_feature_vector_backbone_trains_in_the_loop(tmp_path):
     """Hub in: a TF2 feature-vector SavedModel through hub.KerasLayer as the backbone of the training loop."""
-    import tf_keras
+    import keras
 
     import zoo
     from zoo.export import export_feature_vector
 
-    tf_keras.utils.set_random_seed(0)  # the backbone's initial weights, independent of the tests run before
+    keras.utils.set_random_seed(0)  # the backbone's initial weights, independent of the tests run before
     backbone = zoo.create_model("lenet", include_top=False, pooling="avg")
     handle = export_feature_vector(backbone, str(tmp_path / "lenet_features"))
     c = _config(hub_module=handle, train_steps=60, log_every=20)

@@ -1,4 +1,4 @@
-"""`python -m zoo COMMAND`: list, pretrained, inspect, convert, import-frozen-graph, predict, export,
+"""`python -m zoo COMMAND`: story, list, pretrained, inspect, convert, import-frozen-graph, predict, export,
 make-tfrecords, bench. Each command prints what it did and exits non-zero with a one-line reason on bad input."""
 import argparse
 import json
@@ -46,7 +46,7 @@ def cmd_convert(args):
         options = dict(exclude_scopes=_scopes(args.exclude_scopes), ignore_missing_vars=args.ignore_missing_vars,
                        use_ema=args.use_ema, assignment_map=_assignment_map(args.assignment_map), head=args.head)
         prefix, report = convert.tf1_to_native(args.model, args.src, args.dst, num_classes=args.num_classes,
-                                               **options)
+                                               keras=args.keras, **options)
         print(report)
     elif args.to == "tf2":
         prefix = convert.tf1_to_tf2(args.src, args.dst)
@@ -54,7 +54,8 @@ def cmd_convert(args):
         if not args.model:
             raise ValueError(f"{args.src} is a Keras model's object-based checkpoint: pass --model NAME "
                              "(and --num-classes if not the default) to name its variables")
-        prefix = convert.native_to_tf1(args.model, args.src, args.dst, num_classes=args.num_classes)
+        prefix = convert.native_to_tf1(args.model, args.src, args.dst, num_classes=args.num_classes,
+                                       keras=args.keras)
     else:
         prefix = convert.tf2_to_tf1(args.src, args.dst)
     print(f"wrote {prefix} ({args.to})")
@@ -116,7 +117,8 @@ def cmd_predict(args):
     options = {"use_ema": True} if args.use_ema else {}
     model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=args.image_size,
                              checkpoint=args.checkpoint, frozen_graph=args.frozen_graph,
-                             pretrained=_pretrained(args.pretrained), **options)
+                             pretrained=_pretrained(args.pretrained),
+                             keras=args.keras if args.impl == "native" else None, **options)
     batch = np.stack([model.preprocess(_load_image(ref)).numpy() for ref in args.images])
     logits = model(batch)
     probabilities = tf.nn.softmax(np.asarray(logits)).numpy()
@@ -150,7 +152,7 @@ def cmd_export(args):
     from zoo import export
 
     feature_vector = args.format == "feature_vector"
-    model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint,
+    model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint, keras=args.keras,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,
                              **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
     if args.format == "saved_model":
@@ -203,9 +205,22 @@ def cmd_bench(args):
         print(f"wrote {args.plot}")
 
 
+def cmd_story(args):
+    from zoo.story import run
+
+    run(args.workdir, slim_steps=args.slim_steps, fine_tune_steps=args.fine_tune_steps)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("story", help="the migration story end to end on digits: TF1 slim training -> Keras 3 "
+                                     "native (and shim) -> tf.distribute fine-tuning -> eval -> TFLite")
+    p.add_argument("--workdir", default="runs/story")
+    p.add_argument("--slim-steps", type=int, default=300)
+    p.add_argument("--fine-tune-steps", type=int, default=150)
+    p.set_defaults(func=cmd_story)
 
     p = sub.add_parser("list", help="registered models")
     p.add_argument("pattern", nargs="?", default="*")
@@ -223,6 +238,8 @@ def build_parser():
     p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
     p.add_argument("--image-size", type=int)
+    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
+                   help="the native model's Keras: Keras 3 (default) or tf_keras")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes, parameters; which model it fits")
@@ -245,6 +262,8 @@ def build_parser():
     p.add_argument("--use-ema", action="store_true", help="take /ExponentialMovingAverage shadows")
     p.add_argument("--head", default="strict", choices=("strict", "auto", "reinit"))
     p.add_argument("--assignment-map", action="append", metavar="OLD=NEW")
+    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
+                   help="the native model's Keras: Keras 3 (default) or tf_keras")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("import-frozen-graph", help="a release's *_frozen.pb -> TF1 name-based checkpoint")
@@ -265,6 +284,8 @@ def build_parser():
     p.add_argument("--image-size", type=int)
     p.add_argument("--use-ema", action="store_true")
     p.add_argument("--top", type=int, default=5)
+    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
+                   help="the native model's Keras: Keras 3 (default) or tf_keras")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("make-tfrecords", help="IMAGE_DIR/CLASS/*.jpg -> slim-format TFRecords")
@@ -277,7 +298,8 @@ def build_parser():
     p = sub.add_parser("bench", help="throughput of slim graph / shim / native / keras.applications")
     p.add_argument("--models", default="*", help="comma-separated names or patterns (default: all)")
     p.add_argument("--impls", default="slim_graph,shim_eager,shim_function,native_function,native_xla,"
-                                      "keras_applications")
+                                      "keras3_tensorflow,keras3_jax,keras3_torch,keras_applications",
+                   help="native_function/native_xla: the tf_keras native; keras3_BACKEND: the Keras 3 native")
     p.add_argument("--mode", default="both", choices=("inference", "train", "both"))
     p.add_argument("--batch_size", type=int, default=8)
     p.add_argument("--image_size", type=int, default=0, help="0: each model's default")

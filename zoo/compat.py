@@ -1,42 +1,23 @@
-"""TensorFlow 2 + tf_keras + tf-slim glue. Import this before anything else touches TensorFlow.
+"""TensorFlow 2 + tf_keras + tf-slim glue, in one place, changing nothing global at import.
 
 Why one module: the shim (`track_tf1_style_variables`) and `DeterministicRandomTestTool` exist only in
-the `tf_keras` package, which `tf.keras` resolves to only when ``TF_USE_LEGACY_KERAS=1`` is set before
-TensorFlow first resolves `tf.keras`; tf-slim 1.1.0 needs four fixes to run on TF 2.21; and building a
-slim net in a TF1 graph must not break eager Keras models in the same process (`tf1_graph`).
-Everything of that kind lives here, applied once, idempotently, and tested in tests/test_compat.py.
+the `tf_keras` package (imported from there directly: `tf.keras` stays whatever the user has, Keras 3 by
+default, and `TF_USE_LEGACY_KERAS` is never set); tf-slim 1.1.0 needs five fixes to run on TF 2.21, applied by
+`ensure_slim()` on first use of slim or the shim (never at `import zoo`); and building a slim net in a TF1
+graph must not break eager Keras models in the same process (`tf1_graph`). Tested in tests/test_compat.py.
 """
 import contextlib
 import importlib
-import os
 import sys
 import warnings
 
+import tensorflow as tf
+from tf_keras.api._v1.keras import utils as _tf_keras_v1_utils
 
-class KerasVersionError(RuntimeError):
-    """TensorFlow already resolved `tf.keras` to Keras 3; the shim and tf-slim need tf_keras."""
-
-
-def _ensure_legacy_keras():
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # CUDA probes on CPU machines; the user's value wins
-    if "tensorflow" not in sys.modules:
-        return
-    import tensorflow as tf
-
-    name = getattr(tf.keras, "__name__", "")
-    if not name.startswith("tf_keras"):
-        raise KerasVersionError(
-            f"TensorFlow was imported and `tf.keras` already resolved to Keras 3 ({name!r}) before zoo "
-            "was imported. zoo's slim, shim and native models all need tf_keras (Keras 2). Either "
-            "`import zoo` before touching `tf.keras`, or set the environment variable "
-            "TF_USE_LEGACY_KERAS=1 before starting Python.")
-
-
-_ensure_legacy_keras()
-
-import tensorflow as tf  # noqa: E402  (must follow the environment set-up above)
-import tf_keras  # noqa: E402,F401
+# The model-mapping guide's two tools live only in tf_keras; taken from there directly, so that nothing here
+# depends on what `tf.keras` resolves to (Keras 3 by default on TF >= 2.16; we never change that).
+track_tf1_style_variables = _tf_keras_v1_utils.track_tf1_style_variables
+DeterministicRandomTestTool = _tf_keras_v1_utils.DeterministicRandomTestTool
 
 
 def _alias_legacy_tf_layers():
@@ -126,6 +107,7 @@ def tf1_graph(graph=None):
     after which every existing eager model with that layer type fails ("Your Layer or Model is in an
     invalid state"). The graph's ops are built once, so restoring the bases on exit is safe.
     """
+    ensure_slim()
     graph = tf.Graph() if graph is None else graph
     bases = {cls: cls.__bases__ for cls in _layer_classes()}
     try:
@@ -137,11 +119,18 @@ def tf1_graph(graph=None):
                 cls.__bases__ = original
 
 
-_alias_legacy_tf_layers()
-_restore_ops_tensor()
-_patch_tf_slim()
-# tf-slim calls TF's legacy layers internally; their deprecation notices are not the user's to act on.
-warnings.filterwarnings("ignore", message=r"`(tf\.layers\.\w+|layer\.apply)` is deprecated", category=UserWarning)
+_slim_ready = False
 
-track_tf1_style_variables = tf.compat.v1.keras.utils.track_tf1_style_variables
-DeterministicRandomTestTool = tf.compat.v1.keras.utils.DeterministicRandomTestTool
+
+def ensure_slim():
+    """Apply the tf-slim fixes (idempotent): called by the shim, the slim graph and `tf1_graph`."""
+    global _slim_ready
+    if _slim_ready:
+        return
+    _alias_legacy_tf_layers()
+    _restore_ops_tensor()
+    _patch_tf_slim()
+    # tf-slim calls TF's legacy layers internally; their deprecation notices are not the user's to act on.
+    warnings.filterwarnings("ignore", message=r"`(tf\.layers\.\w+|layer\.apply)` is deprecated",
+                            category=UserWarning)
+    _slim_ready = True

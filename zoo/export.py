@@ -1,6 +1,6 @@
-"""Export native models to the formats TF2 deploys: SavedModel (serving signature with preprocessing
-included, loadable by `tf.saved_model.load` and `hub.KerasLayer`), feature-vector SavedModels for Hub-style
-backbones, and float TFLite."""
+"""Export native models (Keras 3 on the TensorFlow backend, or tf_keras) to the formats TF2 deploys:
+SavedModel (serving signature with preprocessing included, loadable by `tf.saved_model.load` and
+`hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and float TFLite."""
 import os
 
 import tensorflow as tf
@@ -9,11 +9,18 @@ from zoo.registry import get_spec
 
 
 def _native(model):
-    from zoo.shim import SlimShim
+    from zoo.native import is_native
 
-    if not hasattr(model, "arch") or not isinstance(model, tf.Module) or isinstance(model, SlimShim):
+    if not is_native(model):
         raise TypeError("Export takes a native model made by zoo.create_model(..., impl='native'); the shim and "
                         "slim implementations share its weights — load them into a native model first.")
+    if model.keras == "keras":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(f"Export writes TensorFlow graphs: run it with KERAS_BACKEND=tensorflow (this "
+                             f"process has {keras.backend.backend()!r}); weights move between backends through "
+                             "zoo.save_checkpoint / checkpoint=.")
     return get_spec(model.arch)
 
 
@@ -27,7 +34,7 @@ class _Classifier(tf.Module):
 
     def _prepare(self, images):
         return tf.map_fn(self._preprocess, images,
-                         fn_output_signature=tf.TensorSpec(self.model.input_shape[1:], tf.float32))
+                         fn_output_signature=tf.TensorSpec(self.model.inputs[0].shape[1:], tf.float32))
 
     def probabilities(self, images):
         return tf.nn.softmax(self.model(self._prepare(images), training=False))
@@ -54,14 +61,49 @@ def export_saved_model(model, path, labels_offset=None):
     return path
 
 
+class _FeatureVector(tf.Module):
+    """TF Hub's reusable SavedModel: `__call__(images, training)` plus the variables lists that
+    `hub.KerasLayer(trainable=True)` trains; the same for a Keras 3 and a tf_keras model."""
+
+    def __init__(self, model):
+        super().__init__()
+        self._model = model
+        self._all = list(model.variables)
+        self._trainable = list(model.trainable_variables)
+        self._regularizers = [tf.function(lambda i=i: model.losses[i], input_signature=[])
+                              for i in range(len(model.losses))]
+
+    @property
+    def variables(self):
+        return self._all
+
+    @property
+    def trainable_variables(self):
+        return self._trainable
+
+    @property
+    def regularization_losses(self):
+        return self._regularizers
+
+    def __call__(self, images, training=False):
+        return self._model(images, training=training)
+
+
 def export_feature_vector(model, path):
     """A Hub-style image feature-vector SavedModel: `__call__(images float [N, H, W, C] in the model's input
     space, training=False)` → [N, features]. `model` is a backbone (create_model(..., include_top=False,
     pooling="avg")). Load it with `hub.KerasLayer(path, trainable=...)`."""
-    if len(model.output_shape) != 2:
-        raise ValueError(f"A feature vector is [N, features]; this model gives {model.output_shape}. Build it "
-                         "with include_top=False, pooling='avg'.")
-    tf.saved_model.save(model, path)
+    _native(model)
+    if len(model.outputs[0].shape) != 2:
+        raise ValueError(f"A feature vector is [N, features]; this model gives {tuple(model.outputs[0].shape)}. "
+                         "Build it with include_top=False, pooling='avg'.")
+    module = _FeatureVector(model)
+    call = tf.function(module.__call__)
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+    for training in (False, True):  # both behaviours (batch norm, dropout) are traced into the SavedModel
+        call.get_concrete_function(spec, training=training)
+    module.__call__ = call
+    tf.saved_model.save(module, path)
     return path
 
 
@@ -69,7 +111,7 @@ def export_tflite(model, path):
     """Float TFLite of `model` with softmax on top (as the slim releases' .tflite files):
     input [1, H, W, C] float32 in the model's input space, output probabilities."""
     _native(model)
-    shape = [1, *model.input_shape[1:]]
+    shape = [1, *model.inputs[0].shape[1:]]
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])
     def probabilities(images):

@@ -1,5 +1,6 @@
 """The model registry: one `ModelSpec` per name, as in slim's nets_factory and timm's registry."""
 import dataclasses
+import difflib
 import fnmatch
 import inspect
 from typing import Callable
@@ -14,7 +15,8 @@ class ModelSpec:
     """Everything the zoo knows about one architecture variant.
 
     slim_net(images, num_classes, is_training, **net_kwargs) -> (logits, end_points) is the TF1 original;
-    slim_arg_scope(**scope_kwargs) its arg scope; native(num_classes, input_shape, **kwargs) the Keras model.
+    slim_arg_scope(**scope_kwargs) its arg scope; native(kit, num_classes, input_shape, **kwargs) -> (inputs,
+    outputs) builds the native network on a `zoo.nn.Kit` (Keras 3 or tf_keras; see zoo.native.NativeModel).
     Arguments named in `scope_kwargs` (e.g. weight_decay) go to the arg scope, the rest to the net.
     """
     name: str
@@ -48,6 +50,13 @@ class ModelSpec:
 _REGISTRY = {}
 
 
+def _registered():
+    """The registry, filled on first use (the architectures import TensorFlow and tf-slim)."""
+    import zoo.models  # noqa: F401  (registers every architecture)
+
+    return _REGISTRY
+
+
 def register(spec):
     if spec.name in _REGISTRY:
         raise ValueError(f"model {spec.name!r} registered twice")
@@ -55,16 +64,16 @@ def register(spec):
     return spec
 
 
-def list_models(pattern="*"):
+def list_models(pattern: str = "*") -> list:
     """Registered model names matching a shell-style pattern, sorted."""
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    return sorted(n for n in _registered() if fnmatch.fnmatchcase(n, pattern))
 
 
-def get_spec(name):
+def get_spec(name: str) -> ModelSpec:
     try:
-        return _REGISTRY[name]
+        return _registered()[name]
     except KeyError:
-        close = [n for n in _REGISTRY if name.split("_")[0] in n]
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.6)
         hint = f" Did you mean {close}?" if close else ""
         raise ValueError(f"Unknown model {name!r}. Registered models: {list_models()}.{hint}") from None
 

@@ -1,4 +1,5 @@
 """The one shim: any slim net function, unchanged, as a tf_keras Model (the model-mapping guide's pattern).
+It is tf_keras whatever `tf.keras` is: `track_tf1_style_variables` exists nowhere else.
 
 `track_tf1_style_variables` makes `tf.compat.v1.get_variable` inside `call` create variables once and
 reuse them on every later call, eagerly, in `tf.function` and under `tf.distribute`; slim regularizers
@@ -7,7 +8,7 @@ land in `model.losses`; batch-norm moving averages update when called with `trai
 import tf_keras
 import tf_slim as slim
 
-from zoo.compat import track_tf1_style_variables
+from zoo.compat import ensure_slim, track_tf1_style_variables
 from zoo.registry import get_spec
 
 
@@ -15,6 +16,7 @@ class SlimShim(tf_keras.Model):
     """Runs `spec.slim_net` under `spec.slim_arg_scope`; variables keep their exact slim names."""
 
     def __init__(self, arch, num_classes=None, name=None, **kwargs):
+        ensure_slim()
         spec = get_spec(arch)
         super().__init__(name=name or arch)
         self.arch = arch

@@ -1,5 +1,5 @@
-"""`python -m zoo bench`: slim graph vs shim (eager, tf.function) vs native (tf.function, XLA, bfloat16) vs
-keras.applications, inference and training.
+"""`python -m zoo bench`: slim graph vs shim (eager, tf.function) vs tf_keras native (tf.function, XLA, bfloat16)
+vs the Keras 3 native on the TensorFlow, JAX and PyTorch backends vs keras.applications, inference and training.
 
 Each model x implementation x round runs in its own process (memory isolation; nothing cached between
 implementations), and every round runs all implementations back to back in a rotated order, so that each
@@ -13,7 +13,8 @@ import statistics
 import subprocess
 import sys
 
-IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras_applications")
+IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras3_tensorflow",
+         "keras3_jax", "keras3_torch", "keras_applications")
 MODES = ("inference", "train")
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
@@ -29,6 +30,8 @@ def check_impls(impls):
 def run_cell(args, timeout=3600):
     """One measurement in a fresh Python process."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if args["impl"].startswith("keras3_"):
+        env["KERAS_BACKEND"] = args["impl"][len("keras3_"):]  # one backend per process
     try:
         proc = subprocess.run([sys.executable, "-m", "zoo.bench.worker", json.dumps(args)], capture_output=True,
                               text=True, timeout=timeout, env=env)

@@ -1,7 +1,9 @@
 """One measurement in its own process: `python -m zoo.bench.worker '<json spec>'` prints one JSON line.
 
-Implementations: slim_graph (TF1 Session.run), shim_eager, shim_function, native_function, native_xla
-(tf.function(jit_compile=True)), keras_applications (the tf_keras.applications model of the same
+Implementations: slim_graph (TF1 Session.run), shim_eager, shim_function, native_function and native_xla (the
+tf_keras native in tf.function, without / with jit_compile), keras3_tensorflow / keras3_jax / keras3_torch (the
+Keras 3 native on that backend through `predict_on_batch` / `train_on_batch`, compiled as Keras does by default
+there: tf.function, jax.jit, torch eager), keras_applications (the tf_keras.applications model of the same
 architecture, where one exists). Modes: inference (forward, training=False) and train (forward, softmax
 cross-entropy + regularization, gradients, SGD-with-momentum update).
 """
@@ -93,13 +95,14 @@ def _keras_model(args, spec, images, result):
         ctor = getattr(tf_keras.applications, KERAS_APPLICATIONS[args["model"]])
         return ctor(weights=None, input_shape=spec.input_shape, classes=spec.num_classes)
     kind = "shim" if impl.startswith("shim") else "native"
+    keras = "tf_keras" if kind == "native" else None
     if args["precision"] != "bfloat16" or kind == "shim":
-        return zoo.create_model(args["model"], kind, image_size=args["image_size"])
+        return zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     # bfloat16: the same weights in float32 first, so the accuracy cost is reported next to the speed.
-    reference = zoo.create_model(args["model"], kind, image_size=args["image_size"])
+    reference = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     expected = reference(images, training=False).numpy()
     tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    model = zoo.create_model(args["model"], kind, image_size=args["image_size"])
+    model = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     for name, value in zoo.read_weights(reference).items():
         zoo.slim_variables(model)[name].assign(value)
     got = model(images, training=False).numpy().astype(np.float32)
@@ -134,6 +137,21 @@ def _keras_step(model, args, images, labels):
     return lambda: np.asarray(fn())
 
 
+def _keras3_step(args, images, labels):
+    """The Keras 3 native on this process's backend, run the way Keras runs it by default there."""
+    import keras
+
+    import zoo
+
+    model = zoo.create_model(args["model"], image_size=args["image_size"])
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=keras.backend.backend() == "jax")
+    if args["mode"] == "train":
+        return model, lambda: model.train_on_batch(images, labels)
+    return model, lambda: model.predict_on_batch(images)
+
+
 def measure(args):
     import zoo
 
@@ -148,6 +166,9 @@ def measure(args):
     if args["impl"] == "slim_graph":
         step, params, flops = _slim_graph(spec, args, images, labels)
         result["gflops_per_sample"] = flops / 1e9
+    elif args["impl"].startswith("keras3_"):
+        model, step = _keras3_step(args, images, labels)
+        params = model.count_params()
     else:
         if args["impl"] == "keras_applications" and args["model"] not in KERAS_APPLICATIONS:
             return {"skipped": f"keras.applications has no {args['model']}"}

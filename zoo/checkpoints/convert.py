@@ -33,31 +33,33 @@ def tf2_to_tf1(src, dst):
     return write_checkpoint({k: reader.get(k) for k in reader.keys()}, dst)
 
 
-def tf1_to_native(arch, src, dst, num_classes=None, **load_options):
+def tf1_to_native(arch, src, dst, num_classes=None, keras="keras", **load_options):
     """TF1 checkpoint -> native model (strict mapping, report) -> TF2 object checkpoint. Returns (prefix,
     report)."""
     from zoo.api import create_model
 
-    model = create_model(arch, "native", num_classes=num_classes, checkpoint=src, **load_options)
+    model = create_model(arch, "native", num_classes=num_classes, checkpoint=src, keras=keras, **load_options)
     return write_object_checkpoint({"model": model}, dst), model.load_report
 
 
-def native_to_tf1(arch, src, dst, num_classes=None):
-    """A native model's TF2 object checkpoint (e.g. train.py's workdir) -> TF1 name-based checkpoint."""
+def native_to_tf1(arch, src, dst, num_classes=None, keras="keras"):
+    """A native model's TF2 object checkpoint (e.g. train.py's workdir) -> TF1 name-based checkpoint. `keras`:
+    the Keras the model was trained with (their object graphs differ)."""
     from zoo.api import create_model, save_checkpoint
 
     reader = CheckpointReader(src)
     if reader.kind != "tf2-object":
         raise CheckpointError(f"{reader.prefix!r} is a {reader.kind} checkpoint, not a native model's "
                               "object-based one; use tf2_to_tf1 or load it with zoo.load_checkpoint.")
-    model = create_model(arch, "native", num_classes=num_classes)
+    model = create_model(arch, "native", num_classes=num_classes, keras=keras)
     before = [np.array(w) for w in model.get_weights()]
     try:
         status = tf.train.Checkpoint(model=model).read(reader.prefix)
         status.expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as e:
         raise CheckpointError(f"{reader.prefix!r} does not fit native {arch!r} with num_classes="
-                              f"{model.output_shape[-1]}: {str(e).splitlines()[0]}") from e
+                              f"{model.get_config()['num_classes']} (keras={keras!r}): "
+                              f"{str(e).splitlines()[0]}") from e
     if all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())):
         raise CheckpointError(f"{reader.prefix!r} holds no weights of a native {arch!r} model "
                               "(nothing was restored); is it another architecture's?")

@@ -177,11 +177,11 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
             report.mapped = [m for m in report.mapped if m[0] != target]
             report.head.append((target, "freshly initialised (head='reinit')"))
 
-    excluded, reinitialised = set(report.excluded), {target for target, _ in report.head} - set(plan)
+    reinitialised = {target for target, _ in report.head} - set(plan)
     for key in reader.keys():
         if key not in used:
             target = renamed.get(key)
-            report.unexpected[key] = ("excluded scope" if target in excluded else
+            report.unexpected[key] = ("excluded scope" if _under(target, exclude_scopes) else
                                       "head not loaded" if target in reinitialised else classify_key(key))
 
     if strict:

@@ -1,36 +1,43 @@
 """Native Keras weights <-> slim variable names, by one naming rule.
 
-A native layer is named after its slim scope relative to the network's root scope, with '.' for '/':
-layer `Conv2d_1_depthwise.BatchNorm` of MobileNet v1 holds `MobilenetV1/Conv2d_1_depthwise/BatchNorm/*`.
+A native layer is named after its slim scope relative to the network's root scope, with '-' for '/':
+layer `Conv2d_1_depthwise-BatchNorm` of MobileNet v1 holds `MobilenetV1/Conv2d_1_depthwise/BatchNorm/*`.
+('-' because Keras forbids '/' in layer names and Keras 3's PyTorch backend forbids '.' in variable paths;
+no slim scope contains '-'.)
 Each Keras layer type knows the slim suffix of each of its weights. So one small table serves every
-architecture, and a reader finds each slim scope in the Keras model summary.
+architecture and both Kerases, and a reader finds each slim scope in the Keras model summary.
 """
 import dataclasses
+import functools
 
-import tf_keras
+# Layer class name -> {weight attribute: slim variable suffix}. Keras 3 names a depthwise kernel `kernel`,
+# tf_keras `depthwise_kernel`; both spellings map to slim's `depthwise_weights`.
+_LAYER_WEIGHTS = {
+    "DepthwiseConv2D": {"depthwise_kernel": "depthwise_weights", "kernel": "depthwise_weights", "bias": "biases"},
+    "SeparableConv2D": {"depthwise_kernel": "depthwise_weights", "pointwise_kernel": "pointwise_weights",
+                        "bias": "biases"},
+    "Conv2D": {"kernel": "weights", "bias": "biases"},
+    "Dense": {"kernel": "weights", "bias": "biases"},
+    "BatchNormalization": {"beta": "beta", "gamma": "gamma", "moving_mean": "moving_mean",
+                           "moving_variance": "moving_variance"},
+}
 
-# Keras layer class -> {weight attribute: slim variable suffix}. Subclasses before their bases.
-_LAYER_WEIGHTS = (
-    (tf_keras.layers.DepthwiseConv2D, {"depthwise_kernel": "depthwise_weights", "bias": "biases"}),
-    (tf_keras.layers.SeparableConv2D, {"depthwise_kernel": "depthwise_weights",
-                                       "pointwise_kernel": "pointwise_weights", "bias": "biases"}),
-    (tf_keras.layers.Conv2D, {"kernel": "weights", "bias": "biases"}),
-    (tf_keras.layers.Dense, {"kernel": "weights", "bias": "biases"}),
-    (tf_keras.layers.BatchNormalization, {"beta": "beta", "gamma": "gamma", "moving_mean": "moving_mean",
-                                          "moving_variance": "moving_variance"}),
-)
 
-
-def _weight_suffixes(layer):
-    for cls, suffixes in _LAYER_WEIGHTS:
-        if isinstance(layer, cls):
-            return suffixes
+@functools.lru_cache(maxsize=None)
+def _weight_suffixes_of(cls):
+    """The table row of the nearest Keras (3 or tf_keras) base class of `cls` that is in the table."""
+    for base in cls.__mro__:
+        if base.__module__.startswith(("keras.", "tf_keras.")) and base.__name__ in _LAYER_WEIGHTS:
+            return _LAYER_WEIGHTS[base.__name__]
     return None
 
 
+SEPARATOR = "-"
+
+
 def layer_name(scope):
-    """Native layer name for a slim scope relative to the root: 'block1/unit_1' -> 'block1.unit_1'."""
-    return scope.replace("/", ".")
+    """Native layer name for a slim scope relative to the root: 'block1/unit_1' -> 'block1-unit_1'."""
+    return scope.replace("/", SEPARATOR)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,22 +47,23 @@ class SlimMapping:
     head_scopes: tuple = ()   # classifier scopes (relative), e.g. ("fc4",): where class counts may differ
 
     def scope_of(self, keras_layer_name):
-        return f"{self.root}/{keras_layer_name.replace('.', '/')}"
+        return f"{self.root}/{keras_layer_name.replace(SEPARATOR, '/')}"
 
     @property
     def head_variable_scopes(self):
         return tuple(f"{self.root}/{s}" for s in self.head_scopes)
 
     def native_variables(self, model):
-        """{slim_name: tf.Variable} for every weight of `model`; raises if a weight has no slim name."""
+        """{slim_name: variable} for every weight of `model` (Keras 3 or tf_keras); raises if a weight has no
+        slim name."""
         named, seen = {}, set()
         for layer in model._flatten_layers(include_self=False, recursive=True):
-            suffixes = _weight_suffixes(layer)
+            suffixes = _weight_suffixes_of(type(layer))
             if suffixes is None:
                 continue
             for attr, suffix in suffixes.items():
                 var = getattr(layer, attr, None)
-                if var is None:
+                if var is None or id(var) in seen:
                     continue
                 named[f"{self.scope_of(layer.name)}/{suffix}"] = var
                 seen.add(id(var))

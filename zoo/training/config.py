@@ -5,6 +5,7 @@ Keys follow slim's train_image_classifier.py flags where one exists.
 import ml_collections
 
 from zoo.data import dataset_info
+from zoo.nn import check_keras
 from zoo.registry import check_impl, get_spec
 from zoo.training.optimizers import check_optimizer, check_schedule
 from zoo.training.strategy import check_strategy
@@ -15,6 +16,7 @@ def default_config():
     # Model
     c.model = "lenet"
     c.impl = "native"                 # native | shim | slim
+    c.keras = "keras"                 # native only: keras (Keras 3, TensorFlow backend here) | tf_keras
     c.num_classes = 0                 # 0: the dataset's class count minus labels_offset
     c.labels_offset = 0
     c.train_image_size = 0            # 0: the architecture's default
@@ -70,6 +72,7 @@ def validate(c):
     """Fail before any work, naming the valid choices."""
     get_spec(c.model)
     check_impl(c.impl)
+    check_keras(c.keras)
     dataset_info(c.dataset, c.dataset_dir)
     if c.preprocessing:
         from zoo.preprocessing import PREPROCESSING
@@ -87,6 +90,13 @@ def validate(c):
     if c.hub_module and (c.impl != "native" or c.init_checkpoint or c.trainable_scopes):
         raise ValueError("hub_module builds a native hub.KerasLayer backbone + linear head; it does not combine "
                          "with impl='shim'/'slim', init_checkpoint or trainable_scopes (use hub_trainable).")
+    if c.impl == "native" and c.keras == "keras":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(f"train.py/eval.py run under tf.distribute: the Keras 3 native needs the TensorFlow "
+                             f"backend (KERAS_BACKEND={keras.backend.backend()!r} here); unset KERAS_BACKEND. "
+                             "Other backends fine-tune through model.fit (see README).")
     if c.batch_size <= 0 or (not c.train_steps and c.num_epochs <= 0):
         raise ValueError("batch_size and train_steps (or num_epochs) must be positive.")
     return c

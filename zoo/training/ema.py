@@ -1,6 +1,7 @@
 """Exponential moving average of model variables for the TF2 loop, with TF1's semantics
 (`tf.compat.v1.train.ExponentialMovingAverage(decay, num_updates=global_step)`: the decay used at step t is
-min(decay, (1 + t) / (10 + t))). Shadows are checkpointed with the model, so a resumed run keeps them."""
+min(decay, (1 + t) / (10 + t))). Shadows are checkpointed with the model, so a resumed run keeps them. Works
+for Keras 3 and tf_keras variables alike (both convert to tensors and assign)."""
 import contextlib
 
 import tensorflow as tf
@@ -12,8 +13,8 @@ class ExponentialMovingAverage(tf.Module):
         self.decay = decay
         self._variables = list(variables)
         # MEAN aggregation: every replica assigns the same value, which MirroredStrategy accepts in replica context.
-        self.shadows = [tf.Variable(v.read_value(), trainable=False, aggregation=tf.VariableAggregation.MEAN,
-                                    name=v.name.split(":")[0].replace("/", "_") + "_ema") for v in self._variables]
+        self.shadows = [tf.Variable(tf.convert_to_tensor(v), trainable=False,
+                                    aggregation=tf.VariableAggregation.MEAN, name="ema") for v in self._variables]
 
     def update(self, step):
         step = tf.cast(step, tf.float32)

@@ -1,6 +1,7 @@
-"""One training loop for every tf_keras implementation (native and shim), under any tf.distribute strategy:
-a `tf.function` step run by `strategy.run`, `compute_average_loss` over the global batch, regularization
-losses scaled per replica, batch-norm updates through `training=True`, optional EMA weights for eval.
+"""One training loop for every Keras implementation — the Keras 3 native (default; TensorFlow backend), the
+tf_keras native and the shim — under any tf.distribute strategy: a `tf.function` step run by `strategy.run`,
+`compute_average_loss` over the global batch, regularization losses scaled per replica, batch-norm updates
+through `training=True`, optional EMA weights for eval; the optimizer is the model's own Keras'.
 impl="slim" runs the legacy TF1 Session loop instead (zoo.training.tf1_loop)."""
 import contextlib
 import json
@@ -12,6 +13,7 @@ import tf_keras
 
 import zoo
 from zoo.data import build_dataset, dataset_info
+from zoo.nn import keras_of, kit
 from zoo.training.config import scopes, validate
 from zoo.training.ema import ExponentialMovingAverage
 from zoo.training.optimizers import create_optimizer, steps_for
@@ -38,6 +40,8 @@ def build_model(c, image_size, checkpoint=None):
     kwargs = dict(num_classes=_num_classes(c), image_size=image_size, weight_decay=c.weight_decay)
     if spec.takes("dropout_keep_prob"):
         kwargs["dropout_keep_prob"] = c.dropout_keep_prob
+    if c.impl == "native":
+        kwargs["keras"] = c.keras
     model = zoo.create_model(c.model, c.impl, **kwargs)
     report = None
     if checkpoint:
@@ -140,8 +144,11 @@ def train(c, workdir, log=print):
         model, report = build_model(c, image_size, c.init_checkpoint or None)
         if report is not None:
             log(str(report))
-        optimizer = create_optimizer(c, total_steps)
+        keras = kit(keras_of(model)).keras
+        optimizer = create_optimizer(c, total_steps, keras)
         variables = trainable_variables(model, scopes(c.trainable_scopes))
+        if keras.__name__ == "keras":
+            optimizer.build(variables)  # Keras 3 makes its slots here; a restore needs them to exist
         ema = ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
         train_top1 = tf_keras.metrics.SparseCategoricalAccuracy()
         train_loss = tf_keras.metrics.Mean()

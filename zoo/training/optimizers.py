@@ -1,9 +1,8 @@
 """Optimizers and learning-rate schedules by name, with TF1 (slim) argument names mapped as in the
-migration guide's table (e.g. momentum's `use_nesterov` -> SGD `nesterov`, rmsprop `decay` -> `rho`)."""
+migration guide's table (e.g. momentum's `use_nesterov` -> SGD `nesterov`, rmsprop `decay` -> `rho`); for either
+Keras (`keras`: the package of the model being trained, Keras 3 or tf_keras — each needs its own optimizers)."""
+import functools
 import math
-
-import tensorflow as tf
-import tf_keras
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "adadelta", "ftrl", "adamax", "nadam")
 SCHEDULES = ("fixed", "exponential", "polynomial", "cosine")
@@ -19,30 +18,54 @@ def check_schedule(name):
         raise ValueError(f"Unknown learning-rate schedule {name!r}; choose one of {list(SCHEDULES)}.")
 
 
-class WarmupThen(tf_keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warm-up from 0 over `warmup_steps`, then `schedule` (shifted to start after warm-up)."""
+@functools.lru_cache(maxsize=None)
+def _warmup_then(keras):
+    """The warm-up wrapper as a schedule class of `keras` (each Keras' optimizers take only their own)."""
 
-    def __init__(self, schedule, peak, warmup_steps):
-        self.schedule, self.peak, self.warmup_steps = schedule, peak, warmup_steps
+    class WarmupThen(keras.optimizers.schedules.LearningRateSchedule):
+        """Linear warm-up from 0 over `warmup_steps`, then `schedule` (shifted to start after warm-up)."""
+
+        def __init__(self, schedule, peak, warmup_steps):
+            self.schedule, self.peak, self.warmup_steps = schedule, peak, warmup_steps
+
+        def __call__(self, step):
+            import tensorflow as tf
+
+            step = tf.cast(step, tf.float32)
+            warm = self.peak * step / max(self.warmup_steps, 1)
+            after = self.schedule(tf.maximum(step - self.warmup_steps, 0.0))
+            return tf.where(step < self.warmup_steps, warm, after)
+
+        def get_config(self):
+            return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+
+    return WarmupThen
+
+
+class _Fixed:
+    def __init__(self, lr):
+        self.lr = lr
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        warm = self.peak * step / max(self.warmup_steps, 1)
-        after = self.schedule(tf.maximum(step - self.warmup_steps, 0.0))
-        return tf.where(step < self.warmup_steps, warm, after)
-
-    def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+        return self.lr
 
 
-def learning_rate(cfg, total_steps):
-    """cfg: learning_rate, lr_schedule, lr_decay_factor, lr_decay_steps, end_learning_rate, warmup_steps."""
+def _keras(keras):
+    if keras is None:
+        import tf_keras as keras
+    return keras
+
+
+def learning_rate(cfg, total_steps, keras=None):
+    """cfg: learning_rate, lr_schedule, lr_decay_factor, lr_decay_steps, end_learning_rate, warmup_steps.
+    A float or a schedule of `keras` (default tf_keras, whose schedules also run in a TF1 graph)."""
     check_schedule(cfg.lr_schedule)
+    keras = _keras(keras)
     lr, warmup = cfg.learning_rate, cfg.get("warmup_steps", 0)
     decay_steps = max(total_steps - warmup, 1)
-    schedules = tf_keras.optimizers.schedules
+    schedules = keras.optimizers.schedules
     if cfg.lr_schedule == "fixed":
-        schedule = lambda step: tf.constant(lr, tf.float32)  # noqa: E731
+        schedule = _Fixed(lr)
     elif cfg.lr_schedule == "exponential":
         schedule = schedules.ExponentialDecay(lr, cfg.get("lr_decay_steps", 0) or max(decay_steps // 4, 1),
                                               cfg.get("lr_decay_factor", 0.94), staircase=True)
@@ -51,17 +74,19 @@ def learning_rate(cfg, total_steps):
     else:
         schedule = schedules.CosineDecay(lr, decay_steps, alpha=cfg.get("end_learning_rate", 0.0) / lr)
     if warmup:
-        return WarmupThen(schedule, lr, warmup)
+        return _warmup_then(keras)(schedule, lr, warmup)
     if cfg.lr_schedule == "fixed":
         return lr
     return schedule
 
 
-def create_optimizer(cfg, total_steps):
-    """cfg: optimizer, momentum, adam_beta1/2, opt_epsilon, rmsprop_decay, ... as in slim's train flags."""
+def create_optimizer(cfg, total_steps, keras=None):
+    """cfg: optimizer, momentum, adam_beta1/2, opt_epsilon, rmsprop_decay, ... as in slim's train flags.
+    `keras`: the package whose optimizer to make (that of the model; default tf_keras)."""
     check_optimizer(cfg.optimizer)
-    lr = learning_rate(cfg, total_steps)
-    o = tf_keras.optimizers
+    keras = _keras(keras)
+    lr = learning_rate(cfg, total_steps, keras)
+    o = keras.optimizers
     eps = cfg.get("opt_epsilon", 1.0)
     name = cfg.optimizer
     if name == "sgd":

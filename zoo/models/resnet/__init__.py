@@ -14,7 +14,7 @@ for _name, _net in slim.NETS.items():
     _, _version, _depth = _name.split("_")
     register(ModelSpec(
         name=_name, slim_net=_net, slim_arg_scope=slim.resnet_arg_scope,
-        native=functools.partial(native.resnet, _version, int(_depth), name=_name),
+        native=functools.partial(native.resnet, version=_version, depth=int(_depth)),
         mapping=SlimMapping(root=_name, head_scopes=("logits",)),
         image_size=224, num_classes=1000 if _version == "v1" else 1001,
         preprocessing="vgg" if _version == "v1" else "inception", num_params=PARAMS[_name],

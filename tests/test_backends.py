@@ -1,0 +1,100 @@
+"""Keras 3 natives on the JAX and PyTorch backends, for every parity case: a TF1 checkpoint written by the slim
+graph loads strictly and gives the slim graph's logits; `.keras` save/load round-trips exactly; Google's
+MobileNet v1 0.25 release gives its frozen graph's softmax on real photographs; and `fit` from a TF1 checkpoint
+starts from the TensorFlow backend's loss.
+
+One worker process per backend runs every case (tests/backend_worker.py); the references come from this
+process: the TF1 graph (`Session.run`), the release's frozen graph, and the TensorFlow backend's `fit`.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import PARITY_TABLE, ROOT, SHARED, assert_close_to_scale, case_images
+
+BACKENDS = ("jax", "torch")
+RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
+PB = os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb")
+PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
+
+
+@pytest.fixture(scope="module")
+def runs(tf1_checkpoints, tmp_path_factory):
+    """{backend: {name: npz}} from one worker process per backend, and the job it was given."""
+    import skimage.data
+
+    from zoo import preprocessing
+
+    work = tmp_path_factory.mktemp("backends")
+    cases = []
+    for arch, kwargs, size in PARITY_TABLE:
+        prefix, _ = tf1_checkpoints(arch, image_size=size, **kwargs)
+        images = str(work / f"{arch}.npy")
+        np.save(images, case_images((arch, kwargs, size)))
+        cases.append({"arch": arch, "kwargs": kwargs, "image_size": size, "checkpoint": prefix, "images": images})
+    job = {"cases": cases, "fine_tune": tf1_checkpoints("lenet")[0]}
+    if os.path.exists(PB):
+        photos = np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
+        np.save(work / "photos.npy", photos)
+        job["release"] = {"frozen_graph": PB, "photos": str(work / "photos.npy")}
+    with open(work / "job.json", "w") as f:
+        json.dump(job, f)
+    results = {}
+    for backend in BACKENDS:
+        out = work / backend
+        out.mkdir()
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "backend_worker.py"), str(work / "job.json"),
+                               str(out)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=1800)
+        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-3000:]}"
+        results[backend] = {f[len(backend) + 1:-4]: np.load(out / f) for f in os.listdir(out) if f.endswith(".npz")}
+    return results, job
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", PARITY_TABLE, ids=[c[0] for c in PARITY_TABLE])
+def test_tf1_checkpoint_into_keras3_native_on_backend(backend, case, runs, tf1_checkpoints):
+    arch, kwargs, size = case
+    _, graph = tf1_checkpoints(arch, image_size=size, **kwargs)
+    result = runs[0][backend][arch]
+    assert int(result["mapped"]) == len(graph.variables) and bool(result["same_class"])
+    # 1e-4 relative to the logits' scale: random batch-norm statistics make deep nets' logits reach ~1e3,
+    # where float32's own spacing is ~1e-4 (the per-case scales are in the README).
+    assert_close_to_scale(result["logits"], graph(case_images(case)), rtol=1e-4, err_msg=f"{backend} {arch}")
+    np.testing.assert_array_equal(result["round_trip"], result["logits"])
+
+
+@pytest.mark.skipif(not os.path.exists(PB), reason="../shared/pretrained is not present")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_release_weights_on_backend(backend, runs):
+    import tensorflow as tf
+
+    from zoo import compat
+
+    photos = np.load(runs[1]["release"]["photos"])
+    graph_def = tf.compat.v1.GraphDef()
+    with open(PB, "rb") as f:
+        graph_def.ParseFromString(f.read())
+    with compat.tf1_graph() as graph:
+        tf.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=graph) as sess:
+            expected = sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
+    np.testing.assert_allclose(runs[0][backend]["release"]["softmax"], expected, rtol=0, atol=1e-4)
+
+
+def test_jax_fine_tune_from_tf1_checkpoint_starts_at_the_tensorflow_loss(runs):
+    """`fit` on the JAX backend from a TF1 checkpoint: first-step loss equal to the TensorFlow backend's
+    (1e-4), and the loss goes down over the steps."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from backend_worker import fine_tune
+
+    tensorflow = fine_tune(runs[1]["fine_tune"])["losses"]
+    jax = runs[0]["jax"]["fine_tune"]["losses"]
+    assert len(jax) == len(tensorflow) == 4
+    np.testing.assert_allclose(jax[0], tensorflow[0], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(jax, tensorflow, rtol=1e-3)
+    assert jax[-1] < jax[0]

@@ -1,0 +1,199 @@
+"""The one layers API every native builder is written against, for both Kerases.
+
+A builder takes a `Kit` and uses only what Keras 3 and tf_keras share (`kit.layers.Conv2D`, ...) plus the few
+slim-semantics pieces defined here once per Keras: slim's L2, TF1's truncated-normal and variance-scaling
+initializers, and local response normalization. So each network exists once, and `kit("keras")` builds it on
+Keras 3 (any backend) while `kit("tf_keras")` builds the same network on tf_keras (the migration guide's
+shim⇄native checks need that one: `DeterministicRandomTestTool` reaches only TF's stateful random ops).
+"""
+import dataclasses
+import functools
+import types
+
+KERASES = ("keras", "tf_keras")
+
+
+def check_keras(keras: str) -> str:
+    if keras not in KERASES:
+        raise ValueError(f"keras={keras!r}; choose 'keras' (Keras 3, any backend) or 'tf_keras' (Keras 2).")
+    return keras
+
+
+@dataclasses.dataclass(frozen=True)
+class Kit:
+    name: str                     # "keras" | "tf_keras"
+    keras: types.ModuleType       # the Keras package itself
+    TruncatedNormal: type
+    VarianceScaling: type
+    LocalResponseNormalization: type
+    BatchNormalization: type       # slim's batch norm (TF's fused semantics) in this Keras
+
+    @property
+    def layers(self):
+        return self.keras.layers
+
+    @property
+    def Model(self):
+        return self.keras.Model
+
+    def l2(self, weight_decay):
+        """`slim.l2_regularizer(wd)` = wd * sum(w**2) / 2, i.e. Keras L2(wd / 2); none at all for 0, as slim."""
+        return self.keras.regularizers.L2(weight_decay / 2.0) if weight_decay else None
+
+    def truncated_normal(self, stddev):
+        return self.TruncatedNormal(stddev=stddev)
+
+    def xavier(self):
+        """slim's default weights initializer for conv2d / fully_connected."""
+        return self.VarianceScaling(1.0, "FAN_AVG", uniform=True)
+
+    def constant(self, value):
+        return self.keras.initializers.Constant(value)
+
+
+def _fans(shape):
+    """tf-slim's variance_scaling fans: over every dimension but the last (as TF1 computes them)."""
+    fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1]) if shape else 1.0
+    fan_out = float(shape[-1]) if shape else 1.0
+    for d in shape[:-2]:
+        fan_in *= d
+        fan_out *= d
+    return {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}
+
+
+def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization):
+    """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops."""
+
+    @register
+    class TruncatedNormal(keras.initializers.Initializer):
+        """TF1's `truncated_normal_initializer` (normal cut at two standard deviations). On tf_keras it is
+        TF's stateful op seeded from the global seed, exactly as slim draws it, so `DeterministicRandomTestTool`
+        gives shim and native the same weights; on Keras 3 it draws from Keras' seed generator."""
+
+        def __init__(self, mean=0.0, stddev=1.0, seed=None):
+            self.mean, self.stddev, self.seed = mean, stddev, seed
+
+        def __call__(self, shape, dtype=None, **kwargs):
+            return truncated_normal(shape, self.mean, self.stddev, dtype, self.seed)
+
+        def get_config(self):
+            return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+    @register
+    class VarianceScaling(keras.initializers.Initializer):
+        """tf-slim's `variance_scaling_initializer` (He by default; `xavier()` is factor 1, FAN_AVG, uniform):
+        truncated normal with stddev sqrt(1.3 * factor / n) or uniform with limit sqrt(3 * factor / n)."""
+
+        def __init__(self, factor=2.0, mode="FAN_IN", uniform=False, seed=None):
+            self.factor, self.mode, self.uniform, self.seed = factor, mode, uniform, seed
+
+        def __call__(self, shape, dtype=None, **kwargs):
+            n = _fans([int(d) for d in shape])[self.mode]
+            if self.uniform:
+                limit = (3.0 * self.factor / n) ** 0.5
+                return uniform(shape, -limit, limit, dtype, self.seed)
+            return truncated_normal(shape, 0.0, (1.3 * self.factor / n) ** 0.5, dtype, self.seed)
+
+        def get_config(self):
+            return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform, "seed": self.seed}
+
+    @register
+    class LocalResponseNormalization(keras.layers.Layer):
+        """`tf.nn.lrn` as a layer (CifarNet's norm1/norm2); neither Keras has one built in."""
+
+        def __init__(self, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, **kwargs):
+            super().__init__(**kwargs)
+            self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
+
+        def call(self, inputs):
+            return lrn(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
+                    "alpha": self.alpha, "beta": self.beta}
+
+    return Kit(name, keras, TruncatedNormal, VarianceScaling, LocalResponseNormalization,
+               batch_normalization(register))
+
+
+def _keras3():
+    import keras
+    from keras import ops
+
+    def lrn(x, radius, bias, alpha, beta):
+        # sqr_sum[..., d] = sum(x[..., d - radius : d + radius + 1] ** 2), as tf.nn.lrn, on any backend.
+        channels = x.shape[-1]
+        padded = ops.pad(ops.square(x), [[0, 0]] * (len(x.shape) - 1) + [[radius, radius]])
+        window = sum(padded[..., i:i + channels] for i in range(2 * radius + 1))
+        return x / ops.power(bias + alpha * window, beta)
+
+    def batch_normalization(register):
+        @register
+        class BatchNormalization(keras.layers.BatchNormalization):
+            """Keras 3's batch norm computed as TF's fused kernel (which slim and tf_keras run) computes it, on
+            every backend: y = (x - mean) * (rsqrt(var + eps) * gamma) + beta (Keras' own order,
+            x * inv + (beta - mean * inv), rounds differently); in training the batch is normalized by its biased
+            variance while the moving variance is updated with the unbiased one, var * n / (n - 1) (Keras
+            updates with the biased one)."""
+
+            def call(self, inputs, training=None, mask=None):
+                if mask is not None or self.renorm:
+                    return super().call(inputs, training=training, mask=mask)
+                x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+                if training and self.trainable:
+                    mean, variance = self._moments(x, None)
+                    n = ops.cast(ops.size(x), x.dtype) / float(x.shape[self.axis])
+                    unbiased = variance * n / ops.maximum(n - 1.0, 1.0)
+                    for moving, batch in ((self.moving_mean, mean), (self.moving_variance, unbiased)):
+                        moving.assign(ops.cast(moving, x.dtype) * self.momentum + batch * (1.0 - self.momentum))
+                else:
+                    mean = ops.cast(self.moving_mean, x.dtype)
+                    variance = ops.cast(self.moving_variance, x.dtype)
+                factor = ops.rsqrt(variance + self.epsilon)
+                if self.scale:
+                    factor = factor * ops.cast(self.gamma, x.dtype)
+                y = (x - mean) * factor
+                if self.center:
+                    y = y + ops.cast(self.beta, x.dtype)
+                return ops.cast(y, self.compute_dtype)
+
+        return BatchNormalization
+
+    return _define(
+        "keras", keras, keras.saving.register_keras_serializable(package="zoo"),
+        lambda shape, mean, std, dtype, seed: keras.random.truncated_normal(shape, mean, std, dtype, seed=seed),
+        lambda shape, lo, hi, dtype, seed: keras.random.uniform(shape, lo, hi, dtype, seed=seed), lrn,
+        batch_normalization)
+
+
+def _tf_keras():
+    import tensorflow as tf
+    import tf_keras
+
+    return _define(
+        "tf_keras", tf_keras, tf_keras.utils.register_keras_serializable(package="zoo"),
+        lambda shape, mean, std, dtype, seed: tf.random.truncated_normal(shape, mean, std, dtype or tf.float32,
+                                                                          seed=seed),
+        lambda shape, lo, hi, dtype, seed: tf.random.uniform(shape, lo, hi, dtype or tf.float32, seed=seed),
+        tf.nn.local_response_normalization,
+        lambda register: tf_keras.layers.BatchNormalization)  # fused: already TF's statistics
+
+
+@functools.lru_cache(maxsize=None)
+def kit(keras: str = "keras") -> Kit:
+    """The `Kit` of one Keras: "keras" (Keras 3, whatever `KERAS_BACKEND` says) or "tf_keras"."""
+    return _keras3() if check_keras(keras) == "keras" else _tf_keras()
+
+
+def keras_of(model) -> str:
+    """"keras" or "tf_keras": which Keras a model or layer belongs to."""
+    module = type(model).__module__
+    for cls in type(model).__mro__:
+        if cls.__module__.startswith("tf_keras."):
+            return "tf_keras"
+        if cls.__module__.startswith("keras."):
+            return "keras"
+    raise TypeError(f"{type(model).__name__} (module {module}) is neither a Keras 3 nor a tf_keras object.")
