@@ -61,34 +61,6 @@ def export_saved_model(model, path, labels_offset=None):
     return path
 
 
-class _FeatureVector(tf.Module):
-    """TF Hub's reusable SavedModel: `__call__(images, training)` plus the variables lists that
-    `hub.KerasLayer(trainable=True)` trains; the same for a Keras 3 and a tf_keras model."""
-
-    def __init__(self, model):
-        super().__init__()
-        self._model = model
-        self._all = list(model.variables)
-        self._trainable = list(model.trainable_variables)
-        self._regularizers = [tf.function(lambda i=i: model.losses[i], input_signature=[])
-                              for i in range(len(model.losses))]
-
-    @property
-    def variables(self):
-        return self._all
-
-    @property
-    def trainable_variables(self):
-        return self._trainable
-
-    @property
-    def regularization_losses(self):
-        return self._regularizers
-
-    def __call__(self, images, training=False):
-        return self._model(images, training=training)
-
-
 def export_feature_vector(model, path):
     """A Hub-style image feature-vector SavedModel: `__call__(images float [N, H, W, C] in the model's input
     space, training=False)` → [N, features]. `model` is a backbone (create_model(..., include_top=False,
@@ -97,8 +69,15 @@ def export_feature_vector(model, path):
     if len(model.outputs[0].shape) != 2:
         raise ValueError(f"A feature vector is [N, features]; this model gives {tuple(model.outputs[0].shape)}. "
                          "Build it with include_top=False, pooling='avg'.")
-    module = _FeatureVector(model)
-    call = tf.function(module.__call__)
+    # TF Hub's reusable SavedModel: `__call__(images, training)` and the variable lists that
+    # `hub.KerasLayer(trainable=True)` trains, as plain saved attributes (the same for both Kerases).
+    module = tf.__internal__.tracking.AutoTrackable()
+    module.model = model
+    module.variables = list(model.variables)
+    module.trainable_variables = list(model.trainable_variables)
+    module.regularization_losses = [tf.function(lambda i=i: model.losses[i], input_signature=[])
+                                    for i in range(len(model.losses))]
+    call = tf.function(lambda images, training=False: model(images, training=training))
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
     for training in (False, True):  # both behaviours (batch norm, dropout) are traced into the SavedModel
         call.get_concrete_function(spec, training=training)
@@ -117,8 +96,12 @@ def export_tflite(model, path):
     def probabilities(images):
         return tf.nn.softmax(model(images, training=False))
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([probabilities.get_concrete_function()], model)
-    flatbuffer = converter.convert()
+    # Frozen here: given Keras 3's variables, the converter keeps them as TFLite resource variables that nothing
+    # initializes (garbage outputs); constants are what the releases' .tflite files hold anyway.
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    frozen = convert_variables_to_constants_v2(probabilities.get_concrete_function())
+    flatbuffer = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:

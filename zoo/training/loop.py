@@ -136,7 +136,9 @@ def train(c, workdir, log=print):
     image_size = c.train_image_size or spec.image_size
     num_classes = _num_classes(c)
     total_steps = steps_for(c, info.num_train)
-    tf.random.set_seed(c.seed)
+    import keras
+
+    keras.utils.set_random_seed(c.seed)  # TF's global seed (slim and tf_keras initializers) and Keras 3's
     train_ds = datasets(c, "train", image_size, training=True)
     eval_ds = datasets(c, "test", c.eval_image_size or image_size, training=False)
 
