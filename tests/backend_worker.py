@@ -41,7 +41,7 @@ def release_softmax(frozen_graph, photos):
     return {"softmax": keras.ops.convert_to_numpy(keras.ops.softmax(model(np.load(photos))))}
 
 
-def fine_tune(checkpoint, steps=4, batch=32):
+def fine_tune(checkpoint, steps=6, batch=32):
     """LeNet from a TF1 checkpoint, `fit` on digits for a few steps: the loss of each step (the first one before
     any update). Dropout off and no shuffling, so that every backend sees the same computation."""
     import keras
@@ -50,10 +50,10 @@ def fine_tune(checkpoint, steps=4, batch=32):
     from zoo.data import build_dataset
 
     keras.utils.set_random_seed(0)
-    model = zoo.create_model("lenet", checkpoint=checkpoint, dropout_keep_prob=1.0, weight_decay=0.01)
+    model = zoo.create_model("lenet", checkpoint=checkpoint, dropout_keep_prob=1.0, weight_decay=1e-4)
     data = build_dataset("digits", "train", batch * steps, 28, 1, training=False, preprocessing="lenet")
     images, labels = (t.numpy() for t in next(iter(data)))
-    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+    model.compile(optimizer=keras.optimizers.SGD(0.001, momentum=0.9),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     losses = []
 
