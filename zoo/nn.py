@@ -8,6 +8,7 @@ shim⇄native checks need that one: `DeterministicRandomTestTool` reaches only T
 """
 import dataclasses
 import functools
+import random
 import types
 
 KERASES = ("keras", "tf_keras")
@@ -61,20 +62,21 @@ def _fans(shape):
     return {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}
 
 
-def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization):
-    """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops."""
+def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization, seed_of):
+    """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops, and
+    `seed_of(seed)` the seed an unseeded initializer call uses."""
 
     @register
     class TruncatedNormal(keras.initializers.Initializer):
         """TF1's `truncated_normal_initializer` (normal cut at two standard deviations). On tf_keras it is
         TF's stateful op seeded from the global seed, exactly as slim draws it, so `DeterministicRandomTestTool`
-        gives shim and native the same weights; on Keras 3 it draws from Keras' seed generator."""
+        gives shim and native the same weights; on Keras 3 it is `keras.random` with a fresh integer seed."""
 
         def __init__(self, mean=0.0, stddev=1.0, seed=None):
             self.mean, self.stddev, self.seed = mean, stddev, seed
 
         def __call__(self, shape, dtype=None, **kwargs):
-            return truncated_normal(shape, self.mean, self.stddev, dtype, self.seed)
+            return truncated_normal(shape, self.mean, self.stddev, dtype, seed_of(self.seed))
 
         def get_config(self):
             return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -91,8 +93,8 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             n = _fans([int(d) for d in shape])[self.mode]
             if self.uniform:
                 limit = (3.0 * self.factor / n) ** 0.5
-                return uniform(shape, -limit, limit, dtype, self.seed)
-            return truncated_normal(shape, 0.0, (1.3 * self.factor / n) ** 0.5, dtype, self.seed)
+                return uniform(shape, -limit, limit, dtype, seed_of(self.seed))
+            return truncated_normal(shape, 0.0, (1.3 * self.factor / n) ** 0.5, dtype, seed_of(self.seed))
 
         def get_config(self):
             return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform, "seed": self.seed}
@@ -162,11 +164,17 @@ def _keras3():
 
         return BatchNormalization
 
+    def seed_of(seed):
+        # As Keras' own initializers: an unseeded draw takes an integer seed from Python's `random` (which
+        # keras.utils.set_random_seed seeds), never Keras' global seed-generator variable, which would belong
+        # to whatever tf.distribute strategy was in scope when it was first made.
+        return random.randint(0, 2**31 - 1) if seed is None else seed
+
     return _define(
         "keras", keras, keras.saving.register_keras_serializable(package="zoo"),
         lambda shape, mean, std, dtype, seed: keras.random.truncated_normal(shape, mean, std, dtype, seed=seed),
         lambda shape, lo, hi, dtype, seed: keras.random.uniform(shape, lo, hi, dtype, seed=seed), lrn,
-        batch_normalization)
+        batch_normalization, seed_of)
 
 
 def _tf_keras():
@@ -179,7 +187,8 @@ def _tf_keras():
                                                                           seed=seed),
         lambda shape, lo, hi, dtype, seed: tf.random.uniform(shape, lo, hi, dtype or tf.float32, seed=seed),
         tf.nn.local_response_normalization,
-        lambda register: tf_keras.layers.BatchNormalization)  # fused: already TF's statistics
+        lambda register: tf_keras.layers.BatchNormalization,  # fused: already TF's statistics
+        lambda seed: seed)  # unseeded: TF's global seed, as slim draws (DeterministicRandomTestTool reaches it)
 
 
 @functools.lru_cache(maxsize=None)

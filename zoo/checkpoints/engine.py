@@ -181,8 +181,9 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
     for key in reader.keys():
         if key not in used:
             target = renamed.get(key)
-            report.unexpected[key] = ("excluded scope" if _under(target, exclude_scopes) else
-                                      "head not loaded" if target in reinitialised else classify_key(key))
+            kind = classify_key(key)
+            report.unexpected[key] = ("excluded scope" if kind == "other" and _under(target, exclude_scopes) else
+                                      "head not loaded" if target in reinitialised else kind)
 
     if strict:
         _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_scopes)

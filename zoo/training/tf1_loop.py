@@ -89,7 +89,8 @@ def train_tf1(c, workdir, num_classes, log=print):
             current, window_start, window_step = sess.run(step), time.time(), sess.run(step)
             prefix = latest
             while current < total_steps:
-                _, loss_value, acc_value, current = sess.run([train_op, total_loss, accuracy, step])
+                _, loss_value, acc_value = sess.run([train_op, total_loss, accuracy])
+                current = sess.run(step)  # after the update (fetched with it, the read may precede it)
                 losses.append(loss_value)
                 accs.append(acc_value)
                 if current % c.log_every == 0 or current == total_steps:
