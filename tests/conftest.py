@@ -14,6 +14,34 @@ import zoo  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+# Google's MobileNet v1 0.25 224 release (../shared/pretrained; tests using it skip when it is absent).
+RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
+RELEASE_PB = os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb")
+PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
+
+
+def release_photos():
+    """scikit-image's four photographs with the release's eval preprocessing, [4, 224, 224, 3]."""
+    import skimage.data
+
+    from zoo import preprocessing
+
+    return np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
+
+
+def release_graph_softmax(photos):
+    """The reference: the release's own frozen graph, run as a TF1 graph."""
+    import tensorflow as tf
+
+    from zoo import compat
+
+    graph_def = tf.compat.v1.GraphDef()
+    with open(RELEASE_PB, "rb") as f:
+        graph_def.ParseFromString(f.read())
+    with compat.tf1_graph() as graph:
+        tf.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=graph) as sess:
+            return sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
 
 # The parity battery's cases, shared by every module that runs it (slim/shim/native here, Keras 3 backends
 # in test_backends): (model, architecture kwargs, image size or None for the default). Regularization on,

@@ -14,21 +14,16 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import PARITY_TABLE, ROOT, SHARED, assert_close_to_scale, case_images
+from conftest import (PARITY_TABLE, RELEASE_PB, ROOT, assert_close_to_scale, case_images, release_graph_softmax,
+                      release_photos)
 
 BACKENDS = ("jax", "torch")
-RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
-PB = os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb")
-PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
+PB = RELEASE_PB
 
 
 @pytest.fixture(scope="module")
 def runs(tf1_checkpoints, tmp_path_factory):
     """{backend: {name: npz}} from one worker process per backend, and the job it was given."""
-    import skimage.data
-
-    from zoo import preprocessing
-
     work = tmp_path_factory.mktemp("backends")
     cases = []
     for arch, kwargs, size in PARITY_TABLE:
@@ -38,8 +33,7 @@ def runs(tf1_checkpoints, tmp_path_factory):
         cases.append({"arch": arch, "kwargs": kwargs, "image_size": size, "checkpoint": prefix, "images": images})
     job = {"cases": cases, "fine_tune": tf1_checkpoints("lenet")[0]}
     if os.path.exists(PB):
-        photos = np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
-        np.save(work / "photos.npy", photos)
+        np.save(work / "photos.npy", release_photos())
         job["release"] = {"frozen_graph": PB, "photos": str(work / "photos.npy")}
     with open(work / "job.json", "w") as f:
         json.dump(job, f)
@@ -71,18 +65,7 @@ def test_tf1_checkpoint_into_keras3_native_on_backend(backend, case, runs, tf1_c
 @pytest.mark.skipif(not os.path.exists(PB), reason="../shared/pretrained is not present")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_release_weights_on_backend(backend, runs):
-    import tensorflow as tf
-
-    from zoo import compat
-
-    photos = np.load(runs[1]["release"]["photos"])
-    graph_def = tf.compat.v1.GraphDef()
-    with open(PB, "rb") as f:
-        graph_def.ParseFromString(f.read())
-    with compat.tf1_graph() as graph:
-        tf.import_graph_def(graph_def, name="")
-        with tf.compat.v1.Session(graph=graph) as sess:
-            expected = sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
+    expected = release_graph_softmax(np.load(runs[1]["release"]["photos"]))
     np.testing.assert_allclose(runs[0][backend]["release"]["softmax"], expected, rtol=0, atol=1e-4)
 
 

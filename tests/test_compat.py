@@ -84,7 +84,7 @@ def test_import_zoo_leaves_keras_and_the_environment_alone(order):
 
 
 def test_cli_help_does_not_import_tensorflow():
-    proc = subprocess.run([sys.executable, "-c", f"""
+    proc = subprocess.run([sys.executable, "-c", """
 import sys
 try:
     from zoo.cli import build_parser

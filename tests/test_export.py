@@ -9,11 +9,9 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 import zoo
-from conftest import SHARED
-from zoo import export, preprocessing
+from conftest import RELEASE, release_photos
+from zoo import export
 
-RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
-PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +69,7 @@ def test_only_native_models_export(tmp_path):
 @pytest.mark.skipif(not os.path.exists(RELEASE), reason="../shared/pretrained is not present")
 def test_exported_tflite_agrees_with_the_release_tflite_on_photographs(tmp_path):
     model = zoo.create_model("mobilenet_v1_025", pretrained=os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb"))
-    photos = np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
+    photos = release_photos()
     ours = export.run_tflite(export.export_tflite(model, str(tmp_path / "ours.tflite")), photos)
     release = export.run_tflite(os.path.join(RELEASE, "mobilenet_v1_0.25_224.tflite"), photos)
     # measured here: 2.2e-6 (the release folds batch norm into the convolutions; we do not)

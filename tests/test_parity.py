@@ -11,7 +11,7 @@ import tensorflow as tf
 import zoo
 from zoo import compat
 from zoo.nn import kit
-from conftest import PARITY_TABLE, assert_close_to_scale, case_images, parity_params, random_images
+from conftest import PARITY_TABLE, case_images, parity_params, random_images
 
 CASES = parity_params(PARITY_TABLE)
 BN_CASES = parity_params([r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))])

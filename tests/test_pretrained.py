@@ -9,38 +9,29 @@ import sys
 
 import numpy as np
 import pytest
-import skimage.data
 import tensorflow as tf
 
 import zoo
-from conftest import ROOT, SHARED
-from zoo import compat, preprocessing
+from conftest import RELEASE, RELEASE_PB, ROOT, SHARED, release_graph_softmax, release_photos
+from zoo import preprocessing
 from zoo.checkpoints import CheckpointError, CheckpointReader, match_keys
 from zoo.checkpoints.frozen import frozen_graph_to_checkpoint
 
-RELEASE = os.path.join(SHARED, "pretrained", "mobilenet_v1_0.25_224")
-PB = os.path.join(RELEASE, "mobilenet_v1_0.25_224_frozen.pb")
+PB = RELEASE_PB
 INDEX_PREFIX = os.path.join(RELEASE, "mobilenet_v1_0.25_224.ckpt")
 LABELS = os.path.join(SHARED, "pretrained", "imagenet_labels_1001.txt")
-PHOTOS = ["chelsea", "coffee", "astronaut", "rocket"]
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PB), reason="../shared/pretrained is not present")
 
 
 @pytest.fixture(scope="module")
 def photos():
-    return np.stack([preprocessing.inception_eval(getattr(skimage.data, n)(), 224).numpy() for n in PHOTOS])
+    return release_photos()
 
 
 @pytest.fixture(scope="module")
 def release_softmax(photos):
-    graph_def = tf.compat.v1.GraphDef()
-    with open(PB, "rb") as f:
-        graph_def.ParseFromString(f.read())
-    with compat.tf1_graph() as graph:
-        tf.import_graph_def(graph_def, name="")
-        with tf.compat.v1.Session(graph=graph) as sess:
-            return sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
+    return release_graph_softmax(photos)
 
 
 def _softmax(logits):

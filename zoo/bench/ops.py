@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 
-import zoo  # noqa: F401  (sets up tf_keras before TensorFlow is used)
 import tensorflow as tf
 
 
