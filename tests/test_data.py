@@ -94,7 +94,7 @@ def test_train_on_a_locally_prepared_tfds_dataset(tfds_digits, tmp_path):
     assert (info.num_classes, info.num_train, info.num_eval) == (10, 1437, 360)
     c = default_config()
     c.update(dict(model="lenet", dataset="tfds:zoo_digits", dataset_dir=tfds_digits, batch_size=32,
-                  train_steps=60, log_every=20, checkpoint_every=100, learning_rate=0.02))
+                  train_steps=60, log_every=20, checkpoint_every=100, learning_rate=0.01))
     _, results = train(c, str(tmp_path / "run"), log=lambda *_: None)
     losses = [h["loss"] for h in results["history"]]
     assert losses[-1] < losses[0] * 0.7 and results["eval"]["top1"] > 0.5

@@ -25,7 +25,8 @@ def _quiet(*_):
 
 @pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", "keras")])
 def test_train_learns_and_eval_reads_the_checkpoint(impl, keras, tmp_path):
-    c = _config(impl=impl, keras=keras, train_steps=60, log_every=20)
+    c = _config(impl=impl, keras=keras, train_steps=60, log_every=20, learning_rate=0.01)  # the default config's
+    # rate: at 0.02 slim's large LeNet init stalls on some seeds (Keras 3, seed 0: top-1 0.16; 0.01: 0.90)
     _, results = train(c, str(tmp_path), log=_quiet)
     losses = [h["loss"] for h in results["history"]]
     assert results["steps"] == 60 and len(losses) == 3

@@ -93,13 +93,9 @@ def create_model(name: str, impl: str = "native", num_classes: int = None, check
         model.load_report = load_checkpoint(model, checkpoint, **load_options)
     if not is_native(model):
         model.pretrained_cfg = entry
-        model.preprocess = functools.partial(preprocessing.preprocess, _preprocessing_name(spec, entry),
-                                             image_size=image_size)
+        model.preprocess = functools.partial(preprocessing.preprocess,
+                                             preprocessing.preprocessing_for(spec, entry), image_size=image_size)
     return model
-
-
-def _preprocessing_name(spec, entry):
-    return entry["preprocessing"]["name"] if entry else spec.preprocessing
 
 
 def slim_variables(model) -> dict:

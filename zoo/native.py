@@ -97,8 +97,7 @@ def _define(keras_name):
             """One uint8 HWC image -> this model's input (the weights' published preprocessing), as TF ops."""
             from zoo import preprocessing
 
-            cfg = self.pretrained_cfg
-            name = cfg["preprocessing"]["name"] if cfg else get_spec(self.arch).preprocessing
+            name = preprocessing.preprocessing_for(get_spec(self.arch), self.pretrained_cfg)
             return preprocessing.preprocess(name, image, image_size=self.image_size)
 
         def slim_variables(self):

@@ -106,6 +106,11 @@ PREPROCESSING = {"inception": (inception_eval, inception_train), "vgg": (vgg_eva
                  "cifarnet": (lenet, lenet)}
 
 
+def preprocessing_for(spec, pretrained_cfg=None):
+    """The preprocessing a model takes: its weights' published one, else its architecture's."""
+    return pretrained_cfg["preprocessing"]["name"] if pretrained_cfg else spec.preprocessing
+
+
 def preprocess(name, image, image_size, training=False):
     if name not in PREPROCESSING:
         raise ValueError(f"Unknown preprocessing {name!r}; choose one of {sorted(PREPROCESSING)}.")

@@ -123,10 +123,12 @@ def inception_v3(k, num_classes=1000, input_shape=(299, 299, 3), dropout_keep_pr
         b0 = c(x, 320, 1, f"{block}-Branch_0-Conv2d_0a_1x1")
         b1 = c(x, 384, 1, f"{block}-Branch_1-Conv2d_0a_1x1")
         b1 = layers.Concatenate(name=f"{block}-Branch_1-concat")(
-            [c(b1, 384, (1, 3), f"{block}-Branch_1-Conv2d_0b_1x3"), c(b1, 384, (3, 1), f"{block}-Branch_1-{second_3x1}")])
+            [c(b1, 384, (1, 3), f"{block}-Branch_1-Conv2d_0b_1x3"),
+             c(b1, 384, (3, 1), f"{block}-Branch_1-{second_3x1}")])
         b2 = c(c(x, 448, 1, f"{block}-Branch_2-Conv2d_0a_1x1"), 384, 3, f"{block}-Branch_2-Conv2d_0b_3x3")
         b2 = layers.Concatenate(name=f"{block}-Branch_2-concat")(
-            [c(b2, 384, (1, 3), f"{block}-Branch_2-Conv2d_0c_1x3"), c(b2, 384, (3, 1), f"{block}-Branch_2-Conv2d_0d_3x1")])
+            [c(b2, 384, (1, 3), f"{block}-Branch_2-Conv2d_0c_1x3"),
+             c(b2, 384, (3, 1), f"{block}-Branch_2-Conv2d_0d_3x1")])
         x = layers.Concatenate(name=block)([b0, b1, b2, avg_branch(x, block, 192)])
 
     aux = None

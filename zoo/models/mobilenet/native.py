@@ -1,6 +1,6 @@
 """MobileNet v1 and v2, native (one builder for Keras 3 and tf_keras): DepthwiseConv2D / Conv2D /
-BatchNormalization / ReLU6 with slim's epsilons, momenta, initializers and SAME padding. Layer names are the slim scopes (see
-zoo.checkpoints.mapping): `Conv2d_1_depthwise`, `Conv2d_1_depthwise.BatchNorm`, `expanded_conv_3.expand`..."""
+BatchNormalization / ReLU6 with slim's epsilons, momenta, initializers and SAME padding. Layer names are the slim
+scopes (see zoo.checkpoints.mapping): `Conv2d_1_depthwise`, `Conv2d_1_depthwise-BatchNorm`, `expanded_conv_3-expand`."""
 from zoo.models.mobilenet.slim import V1_LAYERS, v1_depth, v2_layers
 
 
