@@ -7,6 +7,10 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+import http.server  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -121,3 +125,80 @@ def tf1_checkpoints(tmp_path_factory):
         return cache[key]
 
     return get
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 serving `files` {path: bytes}, with the faults downloads must survive:
+    `truncate` (half the body, then close), `stall` (a byte every 0.3 s), `fail_first` {path: n} (HTTP 500 for
+    the first n requests), `break_first` {path: n} (half the body, then close, n times), `ranges` (paths whose
+    Range requests are honoured with 206)."""
+
+    def __init__(self):
+        self.files, self.requests, self.truncate, self.stall = {}, [], set(), set()
+        self.fail_first, self.break_first, self.ranges, self.range_headers = {}, {}, set(), []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                body = server.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                if server.fail_first.get(self.path, 0) > 0:
+                    server.fail_first[self.path] -= 1
+                    self.send_error(500)
+                    return
+                start = 0
+                wanted = self.headers.get("Range")
+                if wanted:
+                    server.range_headers.append(wanted)
+                if wanted and self.path in server.ranges:
+                    start = int(wanted.split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                part = body[start:]
+                try:
+                    if self.path in server.stall:
+                        for i in range(len(part)):
+                            self.wfile.write(part[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(0.3)
+                    elif self.path in server.truncate or server.break_first.get(self.path, 0) > 0:
+                        if self.path in server.break_first:
+                            server.break_first[self.path] -= 1
+                        self.wfile.write(part[: len(part) // 2])
+                    else:
+                        self.wfile.write(part)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+
+@pytest.fixture
+def server():
+    s = LocalServer()
+    yield s
+    s.httpd.shutdown()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh $ZOO_HOME, and download timeouts short enough for tests."""
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo_home"))
+    for name, value in (("ZOO_DOWNLOAD_TIMEOUT", "2"), ("ZOO_DOWNLOAD_STALL", "1"), ("ZOO_DOWNLOAD_BACKOFF", "0.01")):
+        monkeypatch.setenv(name, value)
+    return tmp_path / "zoo_home"

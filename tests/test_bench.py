@@ -10,8 +10,8 @@ def test_bench_smoke(tmp_path):
     results, chart = tmp_path / "bench.csv", tmp_path / "bench.png"
     proc = subprocess.run(
         [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls", "shim_function,native_function",
-         "--mode", "both", "--warmup", "1", "--iters", "2", "--rounds", "1", "--batch_size", "4",
-         "--results_file", str(results), "--plot", str(chart)], capture_output=True, text=True, cwd=ROOT)
+         "--mode", "both", "--warmup", "1", "--iters", "2", "--rounds", "1", "--batch-size", "4",
+         "--results-file", str(results), "--plot", str(chart)], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(open(results)))
     assert [(r["impl"], r["mode"]) for r in rows] == [
@@ -24,7 +24,7 @@ def test_bench_smoke(tmp_path):
     assert float(rows[2]["mapping_s"]) > 0
     assert chart.stat().st_size > 10_000
     # tables and chart again from the results file, without running
-    again = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--from_results", str(results),
+    again = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--from-results", str(results),
                             "--plot", str(tmp_path / "again.png")], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr
     ratio = float(rows[2]["ratio_to_slim_graph"])

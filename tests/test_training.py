@@ -156,37 +156,6 @@ def test_mirrored_over_two_cpus_follows_one_device(impl, keras, tmp_path):
 
 
 @pytest.mark.heavy
-def test_kill_9_mid_training_resumes_at_the_last_checkpoint(tmp_path):
-    import signal
-    import time
-
-    import tensorflow as tf
-
-    args = [sys.executable, os.path.join(ROOT, "train.py"), f"--workdir={tmp_path}", "--config.train_steps=300",
-            "--config.checkpoint_every=20", "--config.log_every=20", "--config.batch_size=32",
-            "--config.moving_average_decay=0.99"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    ckpts = tmp_path / "checkpoints"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (ckpts.exists() and tf.train.latest_checkpoint(str(ckpts))):
-        time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed_at = int(tf.train.latest_checkpoint(str(ckpts)).rsplit("-", 1)[1])
-    assert 20 <= killed_at < 300
-    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(ckpts)))
-    keys = reader.get_variable_to_shape_map()
-    assert len([k for k in keys if k.startswith("ema/shadows/")]) == 8  # every LeNet variable's EMA
-    assert len([k for k in keys if k.startswith("optimizer/_variables/")]) == 8  # a momentum slot per variable
-    result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert f"resumed from {ckpts}/ckpt-{killed_at} at step {killed_at}" in result.stdout
-    final = json.load(open(tmp_path / "results_train.json"))
-    assert final["steps"] == 300 and final["history"][0]["step"] == (killed_at // 20 + 1) * 20
-
-
-@pytest.mark.heavy
 def test_multi_worker_mirrored_two_processes_end_with_equal_weights(tmp_path):
     import socket
 

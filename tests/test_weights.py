@@ -2,12 +2,10 @@
 local HTTP server (truncated download, hash mismatch, malicious tar members)."""
 import copy
 import hashlib
-import http.server
 import io
 import json
 import os
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -89,46 +87,6 @@ def test_unknown_tags_and_unimplemented_architectures_are_explained():
 
 
 # ---- a local server and a generated release ----------------------------------------------------------
-
-class _Server:
-    def __init__(self):
-        self.files, self.requests, self.truncate = {}, [], set()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(self.path)
-                body = server.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if self.path in server.truncate else body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-
-@pytest.fixture
-def server():
-    s = _Server()
-    yield s
-    s.httpd.shutdown()
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo_home"))
-    return tmp_path / "zoo_home"
-
 
 def _tarball(members):
     """bytes of a .tar.gz holding {name: bytes} (or TarInfo for special members)."""

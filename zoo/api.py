@@ -4,11 +4,12 @@ import functools
 import numpy as np
 
 from zoo import preprocessing
-from zoo.checkpoints import plan_load, write_checkpoint
+from zoo.checkpoints import CheckpointReader, plan_load, write_checkpoint
+from zoo.checkpoints.io import ArrayReader
 from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.native import is_native, native_class
 from zoo.nn import check_keras
-from zoo.registry import check_impl, get_spec
+from zoo.registry import check_image_size, check_impl, get_spec
 
 LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
 
@@ -70,7 +71,7 @@ def create_model(name: str, impl: str = "native", num_classes: int = None, check
         raise ValueError("include_top=False / pooling are for impl='native'; slim and shim run the "
                          "original net (pass num_classes=0 for slim's own feature output).")
     num_classes = spec.num_classes if num_classes is None else num_classes
-    image_size = image_size or spec.image_size
+    image_size = check_image_size(spec, image_size or spec.image_size)
     if impl == "slim":
         from zoo.slim_graph import SlimGraphModel
 
@@ -118,16 +119,24 @@ def _shape(variable):
 
 
 def load_checkpoint(model, checkpoint, **options):
-    """Load a TF1 name-based checkpoint (path, `CheckpointReader` or `ArrayReader`) into `model` (any
-    implementation); returns the `LoadReport`.
+    """Load a checkpoint into `model` (any implementation); returns the `LoadReport`.
 
-    Strict by default. Options: exclude_scopes, ignore_missing_vars, use_ema, assignment_map,
-    head ("strict" | "auto" | "reinit"), strict. See `zoo.checkpoints.plan_load`.
+    checkpoint: a TF1 name-based checkpoint (prefix, directory, `CheckpointReader` or `ArrayReader`), a TF2 one
+    in var_list form, or a native model's object-based checkpoint — a train.py workdir or its `checkpoints/` —
+    read through a native model of the same architecture. Strict by default. Options: exclude_scopes,
+    ignore_missing_vars, use_ema, assignment_map, head ("strict" | "auto" | "reinit"), strict. See
+    `zoo.checkpoints.plan_load`; non-finite values are refused when strict.
     """
     variables = slim_variables(model)
     shapes = {name: _shape(v) for name, v in variables.items()}
-    head_scopes = get_spec(model.arch).mapping.head_variable_scopes
-    report, values = plan_load(checkpoint, shapes, head_scopes=head_scopes, **options)
+    spec = get_spec(model.arch)
+    reader = checkpoint if isinstance(checkpoint, (CheckpointReader, ArrayReader)) else CheckpointReader(checkpoint)
+    if reader.kind == "tf2-object":
+        from zoo.checkpoints.convert import native_object_values
+
+        classes = model.get_config()["num_classes"] if is_native(model) else model.num_classes
+        reader = ArrayReader(native_object_values(model.arch, reader, num_classes=classes), reader.prefix)
+    report, values = plan_load(reader, shapes, head_scopes=spec.mapping.head_variable_scopes, **options)
     if _is_slim_graph(model):  # one Session.run of prebuilt assign ops
         model.assign(values)
     else:
@@ -143,7 +152,8 @@ def read_weights(model) -> dict:
     return {name: np.array(v.numpy()) for name, v in slim_variables(model).items()}
 
 
-def save_checkpoint(model, prefix) -> str:
+def save_checkpoint(model, prefix, overwrite: bool = False) -> str:
     """Write `model`'s weights as a TF1 name-based checkpoint (what `tf.compat.v1.train.Saver` restores
-    into the slim net), atomically. Returns the prefix."""
-    return write_checkpoint(read_weights(model), prefix)
+    into the slim net), atomically; an existing checkpoint at `prefix` is replaced only with overwrite=True.
+    Returns the prefix."""
+    return write_checkpoint(read_weights(model), prefix, overwrite)

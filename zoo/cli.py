@@ -1,8 +1,12 @@
-"""`python -m zoo COMMAND`: story, list, pretrained, inspect, convert, import-frozen-graph, predict, export,
-make-tfrecords, bench. Each command prints what it did and exits non-zero with a one-line reason on bad input."""
+"""`zoo COMMAND` (or `python -m zoo COMMAND`): story, list, pretrained, inspect, convert, import-frozen-graph,
+predict, export, make-tfrecords, bench. Each command prints what it did; on bad input it prints one line saying
+what is wrong and what to do and exits 2 (--debug shows the traceback instead)."""
 import argparse
 import json
 import sys
+
+from zoo import __version__
+from zoo.errors import quiet_tensorflow, run_reporting
 
 
 def _scopes(text):
@@ -31,33 +35,39 @@ def cmd_list(args):
 def cmd_inspect(args):
     from zoo.checkpoints.inspect import format_inspection, inspect_checkpoint
 
-    info = inspect_checkpoint(args.path)
+    info = inspect_checkpoint(args.path, verify=args.verify)
     print(json.dumps(info, indent=1) if args.json else format_inspection(info, show_keys=not args.summary))
+    if args.verify and info["verify"]["problems"]:
+        raise ValueError(f"{info['prefix']} failed verification: {info['verify']['problems'][0]}")
 
 
 def cmd_convert(args):
     from zoo.checkpoints import convert
     from zoo.checkpoints.io import CheckpointReader
 
+    from zoo.checkpoints.io import check_destination
+
+    _check_count("--num-classes", args.num_classes)
+    check_destination(args.dst, args.overwrite)
     kind = CheckpointReader(args.src).kind
     if args.to == "native":
         if not args.model:
-            raise ValueError("--to native needs --model NAME (see `python -m zoo list`)")
+            raise ValueError("--to native needs --model NAME (see `zoo list`)")
         options = dict(exclude_scopes=_scopes(args.exclude_scopes), ignore_missing_vars=args.ignore_missing_vars,
                        use_ema=args.use_ema, assignment_map=_assignment_map(args.assignment_map), head=args.head)
         prefix, report = convert.tf1_to_native(args.model, args.src, args.dst, num_classes=args.num_classes,
-                                               keras=args.keras, **options)
+                                               keras=args.keras, overwrite=args.overwrite, **options)
         print(report)
     elif args.to == "tf2":
-        prefix = convert.tf1_to_tf2(args.src, args.dst)
+        prefix = convert.tf1_to_tf2(args.src, args.dst, overwrite=args.overwrite)
     elif kind == "tf2-object":
         if not args.model:
             raise ValueError(f"{args.src} is a Keras model's object-based checkpoint: pass --model NAME "
                              "(and --num-classes if not the default) to name its variables")
         prefix = convert.native_to_tf1(args.model, args.src, args.dst, num_classes=args.num_classes,
-                                       keras=args.keras)
+                                       keras=args.keras, overwrite=args.overwrite)
     else:
-        prefix = convert.tf2_to_tf1(args.src, args.dst)
+        prefix = convert.tf2_to_tf1(args.src, args.dst, overwrite=args.overwrite)
     print(f"wrote {prefix} ({args.to})")
 
 
@@ -66,6 +76,9 @@ def cmd_import_frozen_graph(args):
     from zoo.checkpoints.frozen import frozen_graph_reader, frozen_graph_to_checkpoint
     from zoo.checkpoints.inspect import guess_architecture
 
+    from zoo.checkpoints.io import check_destination
+
+    check_destination(args.output_prefix, args.overwrite)
     reader = frozen_graph_reader(args.pb)
     if args.model:
         import zoo
@@ -79,25 +92,40 @@ def cmd_import_frozen_graph(args):
     else:
         for g in guess_architecture(reader.shapes):
             print(f"fits {g['model']}: {100 * g['explained']:.1f}% of its weight nodes by name and shape")
-    print(f"wrote {frozen_graph_to_checkpoint(args.pb, args.output_prefix)} "
+    print(f"wrote {frozen_graph_to_checkpoint(args.pb, args.output_prefix, args.overwrite)} "
           f"({len(reader.keys())} weight constants)")
 
 
-def _load_image(ref):
-    """A file (JPEG, PNG, BMP, GIF) or `skimage:NAME` for scikit-image's bundled photographs."""
+def _check_count(flag, value, low=1):
+    if value is not None and value < low:
+        raise ValueError(f"{flag} {value}: it must be at least {low}.")
+
+
+def _load_image(ref, channels=3):
+    """A file (JPEG, PNG, BMP, GIF) or `skimage:NAME` for scikit-image's bundled photographs, as uint8 HWC with
+    `channels` channels (1: grayscale models such as LeNet)."""
     import numpy as np
     import tensorflow as tf
 
     if ref.startswith("skimage:"):
-        import skimage.data
-
+        try:
+            import skimage.data
+        except ImportError:
+            raise ValueError(f"{ref} needs scikit-image (pip install scikit-image); image files work without "
+                             "it.") from None
         name = ref.split(":", 1)[1]
-        if not hasattr(skimage.data, name):
+        if not callable(getattr(skimage.data, name, None)) or name.startswith("_"):
             raise ValueError(f"scikit-image has no photograph {name!r} (try chelsea, coffee, astronaut, rocket)")
-        return np.asarray(getattr(skimage.data, name)())
+        image = np.asarray(getattr(skimage.data, name)())
+        image = image[..., None] if image.ndim == 2 else image[..., :3]
+        if image.shape[-1] != channels:
+            image = (tf.image.rgb_to_grayscale(image) if channels == 1 else tf.image.grayscale_to_rgb(image)).numpy()
+        return image
     try:
         with open(ref, "rb") as f:
-            return tf.io.decode_image(f.read(), channels=3, expand_animations=False).numpy()
+            return tf.io.decode_image(f.read(), channels=channels, expand_animations=False).numpy()
+    except IsADirectoryError:
+        raise ValueError(f"{ref!r} is a directory; pass image files") from None
     except FileNotFoundError:
         raise ValueError(f"No image at {ref!r}") from None
     except tf.errors.InvalidArgumentError as e:
@@ -113,16 +141,19 @@ def cmd_predict(args):
 
     if sum(map(bool, (args.checkpoint, args.frozen_graph, args.pretrained))) != 1:
         raise ValueError("pass exactly one of --checkpoint PREFIX, --frozen-graph PB or --pretrained TAG|PATH")
+    channels = zoo.get_spec(args.model).channels
+    _check_count("--top", args.top)
     labels = load_labels(args.labels)
+    images = [_load_image(ref, channels) for ref in args.images]  # every input checked before the model is built
     options = {"use_ema": True} if args.use_ema else {}
     model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=args.image_size,
                              checkpoint=args.checkpoint, frozen_graph=args.frozen_graph,
                              pretrained=_pretrained(args.pretrained),
                              keras=args.keras if args.impl == "native" else None, **options)
-    batch = np.stack([model.preprocess(_load_image(ref)).numpy() for ref in args.images])
+    batch = np.stack([model.preprocess(image).numpy() for image in images])
     logits = model(batch)
     probabilities = tf.nn.softmax(np.asarray(logits)).numpy()
-    for ref, top in zip(args.images, decode_predictions(probabilities, labels, top=args.top)):
+    for ref, top in zip(args.images, decode_predictions(probabilities, labels, top=min(args.top, len(labels)))):
         print(ref)
         for index, label, p in top:
             print(f"  {p:7.4f}  {index:5d}  {label}")
@@ -152,15 +183,16 @@ def cmd_export(args):
     from zoo import export
 
     feature_vector = args.format == "feature_vector"
+    export.check_output(args.output, args.overwrite)
     model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint, keras=args.keras,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,
                              **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
     if args.format == "saved_model":
-        export.export_saved_model(model, args.output)
+        export.export_saved_model(model, args.output, overwrite=args.overwrite)
     elif args.format == "tflite":
-        export.export_tflite(model, args.output)
+        export.export_tflite(model, args.output, overwrite=args.overwrite)
     else:
-        export.export_feature_vector(model, args.output)
+        export.export_feature_vector(model, args.output, overwrite=args.overwrite)
     print(f"wrote {args.format} of {args.model} to {args.output}")
 
 
@@ -185,8 +217,6 @@ def cmd_bench(args):
         models += [m for m in matched if m not in models]
     impls = args.impls.split(",")
     bench.check_impls(impls)
-    if args.precision not in ("float32", "bfloat16"):
-        raise ValueError("--precision is float32 or bfloat16")
     modes = bench.MODES if args.mode == "both" else (args.mode,)
     if args.from_results:
         rows = [r for r in bench.read_results(args.from_results) if r["model"] in models and r["impl"] in impls
@@ -211,117 +241,154 @@ def cmd_story(args):
     run(args.workdir, slim_steps=args.slim_steps, fine_tune_steps=args.fine_tune_steps)
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """The default after every option that has one (with or without help text); examples kept as written."""
 
-    p = sub.add_parser("story", help="the migration story end to end on digits: TF1 slim training -> Keras 3 "
-                                     "native (and shim) -> tf.distribute fine-tuning -> eval -> TFLite")
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text.strip()
+
+
+def _show_defaults(parser):
+    """argparse prints nothing for an option without help text: give those their default."""
+    for action in parser._actions:
+        if action.help is None and action.default not in (None, False, argparse.SUPPRESS):
+            action.help = "(default: %(default)s)"
+
+
+def _command(sub, name, help, example, func):
+    p = sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}", formatter_class=_Help)
+    p.set_defaults(func=func)
+    return p
+
+
+def _keras_flag(p):
+    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
+                   help="the native model's Keras: Keras 3 or tf_keras")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="zoo", description=__doc__, formatter_class=_Help,
+                                     epilog="example:\n  zoo predict skimage:chelsea --model mobilenet_v1_025 "
+                                            "--pretrained default --labels labels.txt")
+    parser.add_argument("--version", action="version", version=f"zoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = _command(sub, "story", "the migration story end to end on digits: TF1 slim training -> Keras 3 native (and "
+                 "shim) -> tf.distribute fine-tuning -> eval -> TFLite", "zoo story --workdir runs/story", cmd_story)
     p.add_argument("--workdir", default="runs/story")
     p.add_argument("--slim-steps", type=int, default=300)
     p.add_argument("--fine-tune-steps", type=int, default=150)
-    p.set_defaults(func=cmd_story)
 
-    p = sub.add_parser("list", help="registered models")
-    p.add_argument("pattern", nargs="?", default="*")
-    p.set_defaults(func=cmd_list)
+    p = _command(sub, "list", "registered models", "zoo list 'resnet_*'", cmd_list)
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern")
 
-    p = sub.add_parser("pretrained", help="published weight sets in weights_manifest.json")
-    p.add_argument("pattern", nargs="?", default="*")
+    p = _command(sub, "pretrained", "published weight sets in weights_manifest.json", "zoo pretrained 'mobilenet*'",
+                 cmd_pretrained)
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern")
     p.add_argument("--all", action="store_true", help="also architectures the zoo does not implement")
-    p.set_defaults(func=cmd_pretrained)
 
-    p = sub.add_parser("export", help="native model -> SavedModel (uint8 serving), feature vector, or TFLite")
+    p = _command(sub, "export", "native model -> SavedModel (uint8 serving), feature vector, or TFLite",
+                 "zoo export mobilenet_v1_025 out.tflite --format tflite --pretrained default", cmd_export)
     p.add_argument("model")
     p.add_argument("output", help="output directory (SavedModel) or .tflite file")
     p.add_argument("--format", default="saved_model", choices=("saved_model", "feature_vector", "tflite"))
-    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
+    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory, or a train.py workdir")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
-    p.add_argument("--image-size", type=int)
-    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
-                   help="the native model's Keras: Keras 3 (default) or tf_keras")
-    p.set_defaults(func=cmd_export)
+    p.add_argument("--image-size", type=int, help="default: the model's")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    _keras_flag(p)
 
-    p = sub.add_parser("inspect", help="keys, shapes, dtypes, parameters; which model it fits")
-    p.add_argument("path", help="checkpoint prefix, directory, or one of its files")
+    p = _command(sub, "inspect", "keys, shapes, dtypes, parameters; which model it fits",
+                 "zoo inspect runs/lenet_digits --verify", cmd_inspect)
+    p.add_argument("path", help="checkpoint prefix, directory, one of its files, or a train.py workdir")
     p.add_argument("--summary", action="store_true", help="omit the per-key listing")
+    p.add_argument("--verify", action="store_true",
+                   help="read every tensor: checksums (a truncated or corrupt shard fails) and NaN/inf counts")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("convert", help="tf1 <-> tf2 <-> native checkpoints (atomic writes)", description=(
-        "--to tf2: TF1 name-based -> TF2 object-based (var_list form). --to tf1: TF2 var_list form, or "
-        "with --model a native model's object checkpoint (train.py's), -> TF1 name-based. --to native "
-        "--model NAME: TF1 -> the native model's TF2 object checkpoint through the mapping (report printed)."))
-    p.add_argument("src")
+    p = _command(sub, "convert", "tf1 <-> tf2 <-> native checkpoints (atomic; never over an existing one without "
+                 "--overwrite)", "zoo convert model.ckpt-1000 out/native --to native --model lenet", cmd_convert)
+    p.description += (". --to tf2: TF1 name-based -> TF2 object-based (var_list form). --to tf1: TF2 var_list form, "
+                      "or with --model a native model's object checkpoint (train.py's), -> TF1 name-based. --to "
+                      "native --model NAME: TF1 -> the native model's TF2 object checkpoint through the mapping.")
+    p.add_argument("src", help="checkpoint prefix, directory, or a train.py workdir")
     p.add_argument("dst", help="output checkpoint prefix")
     p.add_argument("--to", required=True, choices=("tf1", "tf2", "native"))
     p.add_argument("--model", help="registered model name (needed for native checkpoints)")
-    p.add_argument("--num-classes", type=int)
+    p.add_argument("--num-classes", type=int, help="default: the model's")
     p.add_argument("--exclude-scopes", help="comma-separated slim scopes left freshly initialised")
     p.add_argument("--ignore-missing-vars", action="store_true")
     p.add_argument("--use-ema", action="store_true", help="take /ExponentialMovingAverage shadows")
     p.add_argument("--head", default="strict", choices=("strict", "auto", "reinit"))
     p.add_argument("--assignment-map", action="append", metavar="OLD=NEW")
-    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
-                   help="the native model's Keras: Keras 3 (default) or tf_keras")
-    p.set_defaults(func=cmd_convert)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at DST (the old one "
+                   "stays readable until the new one is complete)")
+    _keras_flag(p)
 
-    p = sub.add_parser("import-frozen-graph", help="a release's *_frozen.pb -> TF1 name-based checkpoint")
+    p = _command(sub, "import-frozen-graph", "a release's *_frozen.pb -> TF1 name-based checkpoint",
+                 "zoo import-frozen-graph mobilenet_v1_0.25_224_frozen.pb out/model.ckpt --model mobilenet_v1_025",
+                 cmd_import_frozen_graph)
     p.add_argument("pb")
     p.add_argument("output_prefix")
     p.add_argument("--model", help="check the weight nodes against this model and print the report")
     p.add_argument("--lenient", action="store_true", help="write even if nodes are missing or mismatched")
-    p.set_defaults(func=cmd_import_frozen_graph)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
 
-    p = sub.add_parser("predict", help="top-k classes for images with real weights")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or skimage:NAME (e.g. skimage:chelsea)")
+    p = _command(sub, "predict", "top-k classes for images with real weights",
+                 "zoo predict skimage:chelsea photo.jpg --model mobilenet_v1_025 --pretrained default "
+                 "--labels labels.txt", cmd_predict)
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or skimage:NAME (needs scikit-image)")
     p.add_argument("--model", required=True)
     p.add_argument("--impl", default="native", choices=("native", "shim", "slim"))
-    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory")
+    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory, or a train.py workdir")
     p.add_argument("--frozen-graph", help="a release's *_frozen.pb")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
     p.add_argument("--labels", required=True, help="labels file, one class per line (its length sets the classes)")
-    p.add_argument("--image-size", type=int)
+    p.add_argument("--image-size", type=int, help="default: the model's")
     p.add_argument("--use-ema", action="store_true")
     p.add_argument("--top", type=int, default=5)
-    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
-                   help="the native model's Keras: Keras 3 (default) or tf_keras")
-    p.set_defaults(func=cmd_predict)
+    _keras_flag(p)
 
-    p = sub.add_parser("make-tfrecords", help="IMAGE_DIR/CLASS/*.jpg -> slim-format TFRecords")
+    p = _command(sub, "make-tfrecords", "IMAGE_DIR/CLASS/*.jpg -> slim-format TFRecords",
+                 "zoo make-tfrecords photos/ records/ --split train", cmd_make_tfrecords)
     p.add_argument("image_dir")
     p.add_argument("output_dir")
-    p.add_argument("--split", default="train", help="train | test")
+    p.add_argument("--split", default="train", choices=("train", "test"))
     p.add_argument("--shards", type=int, default=2)
-    p.set_defaults(func=cmd_make_tfrecords)
 
-    p = sub.add_parser("bench", help="throughput of slim graph / shim / native / keras.applications")
-    p.add_argument("--models", default="*", help="comma-separated names or patterns (default: all)")
+    p = _command(sub, "bench", "throughput of slim graph / shim / native / keras.applications",
+                 "zoo bench --models lenet,cifarnet --impls slim_graph,keras3_tensorflow --mode inference",
+                 cmd_bench)
+    p.add_argument("--models", default="*", help="comma-separated names or patterns")
     p.add_argument("--impls", default="slim_graph,shim_eager,shim_function,native_function,native_xla,"
                                       "keras3_tensorflow,keras3_jax,keras3_torch,keras_applications",
                    help="native_function/native_xla: the tf_keras native; keras3_BACKEND: the Keras 3 native")
     p.add_argument("--mode", default="both", choices=("inference", "train", "both"))
-    p.add_argument("--batch_size", type=int, default=8)
-    p.add_argument("--image_size", type=int, default=0, help="0: each model's default")
-    p.add_argument("--precision", default="float32", help="float32 | bfloat16 (native impls)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--image-size", type=int, default=0, help="0: each model's default")
+    p.add_argument("--precision", default="float32", choices=("float32", "bfloat16"), help="native impls")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--results_file", help="CSV, or JSON by extension")
-    p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart (default bench.png)")
-    p.add_argument("--from_results", help="tables and chart from an earlier run's CSV/JSON instead of running")
-    p.set_defaults(func=cmd_bench)
+    p.add_argument("--results-file", help="CSV, or JSON by extension")
+    p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart")
+    p.add_argument("--from-results", help="tables and chart from an earlier run's CSV/JSON instead of running")
+    for command in sub.choices.values():
+        _show_defaults(command)
     return parser
 
 
-def main(argv=None):
+def main(argv=None) -> int:
+    """Run one command; returns the exit code (0; 2 with one line on stderr for bad input)."""
     args = build_parser().parse_args(argv)
-    from zoo.checkpoints import CheckpointError
-    from zoo.weights import DownloadError
+    quiet_tensorflow()
+    return run_reporting(args.func, args, debug=args.debug)
 
-    try:
-        args.func(args)
-    except (CheckpointError, ValueError, FileNotFoundError, DownloadError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+
+def console():
+    """The `zoo` console script."""
+    sys.exit(main())

@@ -66,6 +66,8 @@ def _patch_tf_slim():
         return original_collect(collections, alias, outputs)
 
     def add_variable_to_collections(variable, collections_set, collections_name):
+        if tf.executing_eagerly():  # an eager shim's variables: not the global graph's (they would leak there)
+            return
         collections = slim_utils.get_variable_collections(collections_set, collections_name) or []
         variables_list = [variable]
         if isinstance(variable, tf_variables.PartitionedVariable):
@@ -76,6 +78,8 @@ def _patch_tf_slim():
                     ops.add_to_collection(collection, var)
 
     def add_model_variable(var):
+        if tf.executing_eagerly():
+            return
         if not _contains(ops.get_collection(ops.GraphKeys.MODEL_VARIABLES), var):
             ops.add_to_collection(ops.GraphKeys.MODEL_VARIABLES, var)
 

@@ -1,10 +1,14 @@
 """Export native models (Keras 3 on the TensorFlow backend, or tf_keras) to the formats TF2 deploys:
 SavedModel (serving signature with preprocessing included, loadable by `tf.saved_model.load` and
 `hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and float TFLite."""
+import contextlib
 import os
+import shutil
+import tempfile
 
 import tensorflow as tf
 
+from zoo.checkpoints.io import sweep
 from zoo.registry import get_spec
 
 
@@ -22,6 +26,33 @@ def _native(model):
                              f"process has {keras.backend.backend()!r}); weights move between backends through "
                              "zoo.save_checkpoint / checkpoint=.")
     return get_spec(model.arch)
+
+
+def check_output(path, overwrite=False):
+    """Refuse an existing output unless `overwrite` (checked before any work)."""
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it, or choose "
+                              "another output.")
+    return path
+
+
+@contextlib.contextmanager
+def _atomic_output(path, overwrite):
+    """Yield a temporary path beside `path`; on success it replaces `path` (a SavedModel directory or a file), so
+    a failed or killed export never leaves a half-written output or loses the previous one."""
+    check_output(path, overwrite)
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sweep(os.path.dirname(path))  # what killed exports left
+    work = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=os.path.dirname(path))
+    try:
+        yield os.path.join(work, "out")
+        if os.path.isdir(path) and not os.path.islink(path):
+            old = os.path.join(work, "old")
+            os.replace(path, old)  # the old one stays whole in `work` until the new one is in place
+        os.replace(os.path.join(work, "out"), path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class _Classifier(tf.Module):
@@ -45,27 +76,30 @@ class _Classifier(tf.Module):
                 "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int32) - self._offset}
 
 
-def export_saved_model(model, path, labels_offset=None):
+def export_saved_model(model, path, labels_offset=None, overwrite=False):
     """A SavedModel of `model` for serving: `serving_default(images: uint8 [N, H, W, C])` →
     {probabilities, classes}; `__call__(images)` → probabilities (what `hub.KerasLayer(path)` calls).
     classes index the 1000 ImageNet classes for 1001-class slim weights (-1: background).
     labels_offset (default: the weights' or 0) is subtracted from `classes` (1 drops slim's background)."""
     spec = _native(model)
+    check_output(path, overwrite)
     cfg = getattr(model, "pretrained_cfg", None) or {}
     offset = cfg.get("labels_offset", 0) if labels_offset is None else labels_offset
     module = _Classifier(model, offset)
     signature = tf.TensorSpec([None, None, None, spec.channels], tf.uint8, name="images")
     module.__call__ = tf.function(module.probabilities, input_signature=[signature])
     serve = tf.function(module.serve, input_signature=[signature])
-    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    with _atomic_output(path, overwrite) as tmp:
+        tf.saved_model.save(module, tmp, signatures={"serving_default": serve})
     return path
 
 
-def export_feature_vector(model, path):
+def export_feature_vector(model, path, overwrite=False):
     """A Hub-style image feature-vector SavedModel: `__call__(images float [N, H, W, C] in the model's input
     space, training=False)` → [N, features]. `model` is a backbone (create_model(..., include_top=False,
     pooling="avg")). Load it with `hub.KerasLayer(path, trainable=...)`."""
     _native(model)
+    check_output(path, overwrite)
     if len(model.outputs[0].shape) != 2:
         raise ValueError(f"A feature vector is [N, features]; this model gives {tuple(model.outputs[0].shape)}. "
                          "Build it with include_top=False, pooling='avg'.")
@@ -82,14 +116,16 @@ def export_feature_vector(model, path):
     for training in (False, True):  # both behaviours (batch norm, dropout) are traced into the SavedModel
         call.get_concrete_function(spec, training=training)
     module.__call__ = call
-    tf.saved_model.save(module, path)
+    with _atomic_output(path, overwrite) as tmp:
+        tf.saved_model.save(module, tmp)
     return path
 
 
-def export_tflite(model, path):
+def export_tflite(model, path, overwrite=False):
     """Float TFLite of `model` with softmax on top (as the slim releases' .tflite files):
     input [1, H, W, C] float32 in the model's input space, output probabilities."""
     _native(model)
+    check_output(path, overwrite)
     shape = [1, *model.inputs[0].shape[1:]]
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])
@@ -102,11 +138,9 @@ def export_tflite(model, path):
 
     frozen = convert_variables_to_constants_v2(probabilities.get_concrete_function())
     flatbuffer = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(flatbuffer)
-    os.replace(tmp, path)
+    with _atomic_output(path, overwrite) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(flatbuffer)
     return path
 
 

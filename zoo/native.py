@@ -10,7 +10,7 @@ import functools
 import json
 
 from zoo.nn import kit
-from zoo.registry import get_spec
+from zoo.registry import check_image_size, get_spec
 
 
 def _feature_output(k, inputs, outputs, spec, pooling):
@@ -53,7 +53,7 @@ def _define(keras_name):
                      pretrained_cfg=None, name=None, trainable=True, **build_kwargs):
             spec = get_spec(arch)
             num_classes = spec.num_classes if num_classes is None else num_classes
-            image_size = image_size or spec.image_size
+            image_size = check_image_size(spec, image_size or spec.image_size)
             if pooling is not None and include_top:
                 raise ValueError("pooling= applies with include_top=False.")
             inputs, outputs = spec.native(k, num_classes=num_classes,

@@ -118,10 +118,16 @@ def preprocess(name, image, image_size, training=False):
 
 
 def load_labels(path):
-    with open(path) as f:
-        labels = [line.rstrip("\n") for line in f]
+    """Class names, one per line (trailing blank lines dropped)."""
+    try:
+        with open(path) as f:
+            labels = [line.rstrip("\n") for line in f]
+    except (FileNotFoundError, IsADirectoryError):
+        raise ValueError(f"No labels file at {path!r}: pass a text file with one class name per line.") from None
     while labels and not labels[-1]:
         labels.pop()
+    if not labels:
+        raise ValueError(f"Labels file {path!r} is empty: it needs one class name per line.")
     return labels
 
 

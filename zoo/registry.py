@@ -3,11 +3,13 @@ import dataclasses
 import difflib
 import fnmatch
 import inspect
+import numbers
 from typing import Callable
 
 from zoo.checkpoints.mapping import SlimMapping
 
 IMPLS = ("native", "shim", "slim")
+MAX_IMAGE_SIZE = 2048  # beyond it one image's activations exceed a typical host's memory (OOM, not an error)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +34,10 @@ class ModelSpec:
     channels: int = 3
     scope_kwargs: tuple = ("weight_decay",)
     paper: str = ""
+    # The input sizes the slim original builds at (its fixed-kernel heads squeeze a 1x1 map only within them);
+    # natives and shims enforce the same range. No upper bound of the head's: MAX_IMAGE_SIZE.
+    min_image_size: int = 1
+    max_image_size: int = None
 
     @property
     def input_shape(self):
@@ -76,6 +82,17 @@ def get_spec(name: str) -> ModelSpec:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.6)
         hint = f" Did you mean {close}?" if close else ""
         raise ValueError(f"Unknown model {name!r}. Registered models: {list_models()}.{hint}") from None
+
+
+def check_image_size(spec: ModelSpec, size, what="image_size") -> int:
+    """`size` if `spec`'s original builds at it, else a ValueError naming the valid range."""
+    high = min(spec.max_image_size or MAX_IMAGE_SIZE, MAX_IMAGE_SIZE)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not spec.min_image_size <= size <= high:
+        why = (f"its {high}px limit is where slim's classifier stops seeing a 1x1 map (slim fails there too)"
+               if spec.max_image_size else f"{MAX_IMAGE_SIZE}px is the zoo's limit for any model")
+        raise ValueError(f"{what}={size!r} does not fit {spec.name}: it takes {spec.min_image_size} to {high} "
+                         f"pixels (default {spec.image_size}; {why}).")
+    return int(size)
 
 
 def check_impl(impl):

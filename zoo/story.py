@@ -60,7 +60,7 @@ def run(workdir: str, slim_steps: int = 300, fine_tune_steps: int = 150, log=pri
     evaluated = evaluate_workdir(fine, os.path.join(workdir, "fine_tune"), log=log)
 
     step(5, "exported to TFLite")
-    tflite_path = export.export_tflite(model, os.path.join(workdir, "lenet.tflite"))
+    tflite_path = export.export_tflite(model, os.path.join(workdir, "lenet.tflite"), overwrite=True)
     log(f"  wrote {tflite_path} ({os.path.getsize(tflite_path) / 1e6:.1f} MB)")
 
     step(6, "one test digit through TFLite and through Keras")

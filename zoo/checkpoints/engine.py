@@ -53,6 +53,7 @@ class LoadReport:
     head: list = dataclasses.field(default_factory=list)          # (target, what was done)
     unexpected: dict = dataclasses.field(default_factory=dict)    # source -> category
     ema: list = dataclasses.field(default_factory=list)           # targets read from their EMA shadow
+    nonfinite: dict = dataclasses.field(default_factory=dict)     # target -> count of NaN/inf values read
 
     @property
     def ok(self):
@@ -70,6 +71,8 @@ class LoadReport:
                  f"{len(self.unexpected)} unused checkpoint keys"]
         if self.ema:
             lines.append(f"  {len(self.ema)} values taken from {EMA_SUFFIX} shadows")
+        for target, count in self.nonfinite.items():
+            lines.append(f"  non-finite: {count} NaN/inf values in {target}")
         for target, what in self.head:
             lines.append(f"  head {target}: {what}")
         for target, source, tshape, sshape in self.mismatched:
@@ -114,6 +117,13 @@ def plan_load(reader, target_shapes, **options):
     for target, (source, cut) in plan.items():
         value = reader.get(source)
         values[target] = value[..., cut] if cut is not None else value
+        if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all():
+            report.nonfinite[target] = int(np.size(value) - np.isfinite(value).sum())
+    if report.nonfinite and options.get("strict", True):
+        raise CheckpointMismatchError(
+            report, f"Checkpoint {reader.prefix!r} holds {sum(report.nonfinite.values())} NaN/inf values in "
+                    f"{len(report.nonfinite)} variables (e.g. {next(iter(report.nonfinite))}): it was saved by a "
+                    "run that diverged. Load an earlier checkpoint (strict=False loads it anyway).")
     return report, values
 
 

@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from zoo.checkpoints.io import ArrayReader, CheckpointError, write_checkpoint
+from zoo.checkpoints.io import ArrayReader, CheckpointError, check_destination, write_checkpoint
 
 
 def read_frozen_graph(path):
@@ -36,6 +36,7 @@ def frozen_graph_reader(path):
     return ArrayReader(read_frozen_graph(path), origin=os.fspath(path))
 
 
-def frozen_graph_to_checkpoint(path, prefix):
+def frozen_graph_to_checkpoint(path, prefix, overwrite=False):
     """Write the frozen graph's weights as a TF1 name-based checkpoint (atomically). Returns the prefix."""
-    return write_checkpoint(read_frozen_graph(path), prefix)
+    check_destination(prefix, overwrite)
+    return write_checkpoint(read_frozen_graph(path), prefix, overwrite)

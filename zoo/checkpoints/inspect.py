@@ -6,7 +6,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 from zoo.checkpoints.engine import classify_key
-from zoo.checkpoints.io import CheckpointReader
+from zoo.checkpoints.io import CheckpointError, CheckpointReader
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,7 +48,28 @@ def guess_architecture(shapes, top=3):
     return ranked[:top]
 
 
-def inspect_checkpoint(path):
+def verify_checkpoint(reader):
+    """Read every tensor (TensorFlow checks each one's crc32c: a truncated or corrupt shard fails) and count
+    NaN/inf values. Returns {"tensors_read", "nonfinite": {key: count}, "problems": [one line each]}."""
+    nonfinite, problems, read = {}, [], 0
+    for key in reader.keys():
+        try:
+            value = np.asarray(reader.get(key))
+        except CheckpointError as e:
+            problems.append(str(e).splitlines()[0])
+            continue
+        read += 1
+        if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+            nonfinite[key] = int(value.size - np.isfinite(value).sum())
+    if nonfinite:
+        problems.append(f"{sum(nonfinite.values())} NaN/inf values in {len(nonfinite)} tensors (e.g. "
+                        f"{next(iter(nonfinite))}): saved by a run that diverged")
+    return {"tensors_read": read, "nonfinite": nonfinite, "problems": problems}
+
+
+def inspect_checkpoint(path, verify=False):
+    """Keys, shapes, dtypes, categories, parameter count and architecture guesses; `verify` also reads every
+    tensor (see `verify_checkpoint`)."""
     reader = CheckpointReader(path)
     entries = [{"key": k, "shape": list(reader.shapes[k]), "dtype": reader.dtypes[k].name,
                 "category": classify_key(k)} for k in reader.keys()]
@@ -58,7 +79,8 @@ def inspect_checkpoint(path):
         categories[e["category"]] = categories.get(e["category"], 0) + 1
     return {"prefix": reader.prefix, "kind": reader.kind, "num_keys": len(entries),
             "model_parameters": params, "categories": categories, "keys": entries,
-            "guesses": guess_architecture(reader.shapes) if reader.kind != "tf2-object" else []}
+            "guesses": guess_architecture(reader.shapes) if reader.kind != "tf2-object" else [],
+            "verify": verify_checkpoint(reader) if verify else None}
 
 
 def format_inspection(info, show_keys=True):
@@ -79,4 +101,11 @@ def format_inspection(info, show_keys=True):
                      "`python -m zoo convert --to tf1 --model NAME`")
     else:
         lines.append("  fits no registered model (no known root scope)")
+    check = info.get("verify")
+    if check is None:
+        lines.append("  (names and shapes only: --verify reads every tensor and checks checksums and NaN/inf)")
+    elif not check["problems"]:
+        lines.append(f"  verified: all {check['tensors_read']} tensors read, checksums match, no NaN/inf")
+    else:
+        lines += [f"  PROBLEM: {p}" for p in check["problems"]]
     return "\n".join(lines)

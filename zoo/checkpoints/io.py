@@ -40,8 +40,12 @@ def unescape_name(component):
 
 
 def resolve_checkpoint(path):
-    """Return the checkpoint prefix for `path`: a prefix, a directory (its latest), or a shard file."""
+    """Return the checkpoint prefix for `path`: a prefix, a directory (its latest), a train.py workdir (its
+    `checkpoints/` latest), or a shard file."""
     path = os.fspath(path)
+    if os.path.isdir(path) and os.path.isdir(os.path.join(path, "checkpoints")) and not any(
+            f.endswith(".index") for f in os.listdir(path)):
+        path = os.path.join(path, "checkpoints")
     if os.path.isdir(path):
         latest = tf.train.latest_checkpoint(path)
         if latest and os.path.exists(latest + ".index"):
@@ -63,6 +67,9 @@ def resolve_checkpoint(path):
         path = path[:path.rindex(".data-")]
     if os.path.exists(path + ".index"):
         return path
+    if os.path.isdir(os.path.dirname(path) or ".") and sweep(os.path.dirname(path) or "."):
+        if os.path.exists(path + ".index"):  # an overwrite killed half-way: the old checkpoint is back
+            return path
     raise CheckpointError(
         f"No checkpoint at {path!r}: neither a directory nor a prefix with a '{os.path.basename(path)}.index' "
         "file. Check the path; a checkpoint is named by its prefix (e.g. model.ckpt-1000), not a file.")
@@ -142,55 +149,141 @@ def _first_line(error):
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still runs on this machine (a temporary owned by a dead one is debris)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _owner(name):
+    """The pid in a temporary's name `.KIND-PID-RANDOM`, or None."""
+    parts = name.split("-")
+    return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() else None
+
+
+def _prefix_files(prefix):
+    directory, base = os.path.split(prefix)
+    return sorted(f for f in os.listdir(directory) if f == base + ".index" or f.startswith(base + ".data-"))
+
+
+def _move(names, source_dir, target_dir, rename=lambda f: f):
+    """Data shards first, the .index last: a reader never sees an index whose data is not in place."""
+    for f in sorted(names, key=lambda f: f.endswith(".index")):
+        os.replace(os.path.join(source_dir, f), os.path.join(target_dir, rename(f)))
+
+
+def sweep(directory):
+    """Finish or undo what a killed writer left in `directory` (only temporaries of dead processes):
+    `.tmp-*` (a new checkpoint not yet in place) is removed; `.old-*` (the checkpoint an overwrite was
+    replacing) is deleted when the new one is complete, else moved back. Returns what was done."""
+    done = []
+    if not os.path.isdir(directory):
+        return done
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        pid = _owner(name)
+        if not name.startswith((".tmp-", ".old-")) or pid is None or pid_alive(pid) or not os.path.isdir(path):
+            continue
+        if name.startswith(".old-") and os.path.exists(os.path.join(path, "PREFIX")):
+            with open(os.path.join(path, "PREFIX")) as f:
+                prefix = os.path.join(directory, f.read().strip())
+            if not os.path.exists(prefix + ".index"):  # the overwrite died half-way: the old one comes back
+                for f in _prefix_files(prefix):
+                    os.remove(os.path.join(directory, f))
+                _move([f for f in os.listdir(path) if f != "PREFIX"], path, directory)
+                done.append(f"restored {prefix} (an overwrite of it was interrupted)")
+        shutil.rmtree(path, ignore_errors=True)
+        done.append(f"removed {path}")
+    return done
+
+
+def check_destination(prefix, overwrite=False):
+    """Refuse to write over an existing checkpoint unless `overwrite` (before any work is done)."""
+    prefix = os.path.abspath(os.fspath(prefix))
+    if os.path.exists(prefix + ".index") and not overwrite:
+        raise FileExistsError(f"{prefix} already exists (a checkpoint); pass --overwrite (overwrite=True) to "
+                              "replace it, or choose another destination.")
+    return prefix
+
+
 @contextlib.contextmanager
-def atomic_prefix(prefix):
+def atomic_prefix(prefix, overwrite=False):
     """Yield a temporary prefix in `prefix`'s directory; on success move its files to `prefix`.
 
-    Data shards move first and the .index last, so an interrupted write never leaves a readable half
-    checkpoint under `prefix`; on failure nothing is left behind.
+    The new checkpoint is written completely under the temporary name first. Replacing an existing one
+    (`overwrite`) moves the old files aside into `.old-PID-*` (index first) before the new ones move in (data
+    first, index last), then deletes them: a kill at any moment leaves either the old or the new checkpoint
+    readable, and `sweep` (run before every write) finishes the job. On failure nothing new is left behind.
     """
-    prefix = os.path.abspath(os.fspath(prefix))
+    prefix = check_destination(prefix, overwrite)
     directory = os.path.dirname(prefix)
     os.makedirs(directory, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=".tmp-", dir=directory)
+    sweep(directory)
+    tmp_dir = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=directory)
+    old_dir = None
     try:
         yield os.path.join(tmp_dir, "ckpt")
-        written = sorted((f for f in os.listdir(tmp_dir) if f.startswith("ckpt.")),
-                         key=lambda f: f.endswith(".index"))
+        written = [f for f in os.listdir(tmp_dir) if f.startswith("ckpt.")]
         if not any(f.endswith(".index") for f in written):
             raise CheckpointError(f"Writing {prefix!r} produced no .index file")
-        for f in written:
-            os.replace(os.path.join(tmp_dir, f), prefix + f[len("ckpt"):])
+        check_destination(prefix, overwrite)  # another writer may have finished first
+        old = _prefix_files(prefix)
+        if old:
+            old_dir = tempfile.mkdtemp(prefix=f".old-{os.getpid()}-", dir=directory)
+            with open(os.path.join(old_dir, "PREFIX"), "w") as f:
+                f.write(os.path.basename(prefix))
+            for f in sorted(old, key=lambda f: not f.endswith(".index")):  # the index first: unreadable, not mixed
+                os.replace(os.path.join(directory, f), os.path.join(old_dir, f))
+        _move(written, tmp_dir, directory, rename=lambda f: os.path.basename(prefix) + f[len("ckpt"):])
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        if old_dir:
+            if os.path.exists(prefix + ".index"):
+                shutil.rmtree(old_dir, ignore_errors=True)
+            else:  # failed between the two moves: put the old checkpoint back
+                _move([f for f in os.listdir(old_dir) if f != "PREFIX"], old_dir, directory)
+                shutil.rmtree(old_dir, ignore_errors=True)
 
 
 def _write_state_file(prefix):
-    """The `checkpoint` file naming `prefix` as the latest (what tf.train.latest_checkpoint reads)."""
+    """The `checkpoint` file naming `prefix` as the latest (what tf.train.latest_checkpoint reads), only in a
+    directory that holds no other checkpoint: a train.py workdir's state file belongs to its CheckpointManager."""
     directory, name = os.path.split(prefix)
+    others = [f for f in os.listdir(directory) if f.endswith(".index") and f != name + ".index"]
+    if others:
+        return
     text = f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
     tmp = os.path.join(directory, f".checkpoint.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, os.path.join(directory, "checkpoint"))
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(directory, "checkpoint"))
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
-def write_checkpoint(values, prefix):
-    """Write {name: array} as a TF1 name-based checkpoint at `prefix`, atomically, plus a `checkpoint`
-    state file naming it, so the directory resolves to it. Returns the absolute prefix."""
+def write_checkpoint(values, prefix, overwrite=False):
+    """Write {name: array} as a TF1 name-based checkpoint at `prefix`, atomically (see `atomic_prefix`), plus a
+    `checkpoint` state file naming it when the directory holds no other checkpoint. Returns the prefix."""
     prefix = os.path.abspath(os.fspath(prefix))
     names = sorted(values)
-    with atomic_prefix(prefix) as tmp, tf.init_scope():
+    with atomic_prefix(prefix, overwrite) as tmp, tf.init_scope():
         tf.raw_ops.SaveV2(prefix=tmp, tensor_names=names, shape_and_slices=[""] * len(names),
                           tensors=[tf.convert_to_tensor(np.asarray(values[n])) for n in names])
     _write_state_file(prefix)
     return prefix
 
 
-def write_object_checkpoint(trackable_kwargs, prefix):
+def write_object_checkpoint(trackable_kwargs, prefix, overwrite=False):
     """Write a TF2 object-based checkpoint of `tf.train.Checkpoint(**trackable_kwargs)` atomically."""
     prefix = os.path.abspath(os.fspath(prefix))
-    with atomic_prefix(prefix) as tmp:
+    with atomic_prefix(prefix, overwrite) as tmp:
         tf.train.Checkpoint(**trackable_kwargs).write(tmp)
     _write_state_file(prefix)
     return prefix

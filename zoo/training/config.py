@@ -2,11 +2,13 @@
 
 Keys follow slim's train_image_classifier.py flags where one exists.
 """
+import difflib
+
 import ml_collections
 
 from zoo.data import dataset_info
 from zoo.nn import check_keras
-from zoo.registry import check_impl, get_spec
+from zoo.registry import check_image_size, check_impl, get_spec
 from zoo.training.optimizers import check_optimizer, check_schedule
 from zoo.training.strategy import check_strategy
 
@@ -61,7 +63,45 @@ def default_config():
     c.tpu = ""
     c.log_every = 100
     c.checkpoint_every = 500
+    # Faults
+    c.on_nonfinite = "stop"           # a NaN/inf loss or gradient: stop (exit 1) | skip the step and go on
+    c.skip_limit = 10                 # on_nonfinite="skip": stop after this many skipped steps in a row
     return c
+
+
+NONFINITE = ("stop", "skip")
+_INF = float("inf")
+# key: (low, high, low inclusive, high inclusive) — every numeric key's valid range
+RANGES = {
+    "num_classes": (0, _INF, True, False), "labels_offset": (0, _INF, True, False),
+    "train_image_size": (0, _INF, True, False), "eval_image_size": (0, _INF, True, False),
+    "weight_decay": (0, _INF, True, False), "dropout_keep_prob": (0, 1, False, True),
+    "batch_size": (1, _INF, True, False), "eval_batch_size": (1, _INF, True, False), "seed": (0, _INF, True, False),
+    "learning_rate": (0, _INF, False, False), "lr_decay_factor": (0, 1, False, True),
+    "lr_decay_steps": (0, _INF, True, False), "end_learning_rate": (0, _INF, True, False),
+    "warmup_steps": (0, _INF, True, False), "momentum": (0, 1, True, False), "adam_beta1": (0, 1, True, False),
+    "adam_beta2": (0, 1, True, False), "opt_epsilon": (0, _INF, False, False), "rmsprop_decay": (0, 1, True, False),
+    "rmsprop_momentum": (0, 1, True, False), "label_smoothing": (0, 1, True, False),
+    "moving_average_decay": (0, 1, True, False), "train_steps": (0, _INF, True, False),
+    "num_epochs": (0, _INF, True, False), "log_every": (1, _INF, True, False),
+    "checkpoint_every": (1, _INF, True, False), "skip_limit": (0, _INF, True, False),
+}
+
+
+def _range_text(low, high, low_in, high_in):
+    if high == _INF:
+        return f"{'>=' if low_in else '>'} {low}"
+    return f"in {'[' if low_in else '('}{low}, {high}{']' if high_in else ')'}"
+
+
+def check_keys(c):
+    """Unknown keys (a typo in a config file) are named with their close matches."""
+    known = default_config()
+    for key in c.keys():
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known.keys()), n=3)
+            raise ValueError(f"Unknown config key {key!r}" + (f"; did you mean {close}?" if close else
+                                                              "; see zoo/training/config.py for the keys."))
 
 
 def scopes(text):
@@ -69,8 +109,20 @@ def scopes(text):
 
 
 def validate(c):
-    """Fail before any work, naming the valid choices."""
-    get_spec(c.model)
+    """Fail before any work, naming what is wrong and the valid choices or range."""
+    check_keys(c)
+    for key, (low, high, low_in, high_in) in RANGES.items():
+        value = c[key]
+        ok = (value >= low if low_in else value > low) and (value <= high if high_in else value < high)
+        if not ok or value != value:
+            raise ValueError(f"config {key}={value!r} is out of range: it must be "
+                             f"{_range_text(low, high, low_in, high_in)}.")
+    if c.on_nonfinite not in NONFINITE:
+        raise ValueError(f"config on_nonfinite={c.on_nonfinite!r}; choose one of {list(NONFINITE)}.")
+    spec = get_spec(c.model)
+    for key in ("train_image_size", "eval_image_size"):
+        if c[key]:
+            check_image_size(spec, c[key], what=f"config {key}")
     check_impl(c.impl)
     check_keras(c.keras)
     dataset_info(c.dataset, c.dataset_dir)
@@ -97,6 +149,6 @@ def validate(c):
             raise ValueError(f"train.py/eval.py run under tf.distribute: the Keras 3 native needs the TensorFlow "
                              f"backend (KERAS_BACKEND={keras.backend.backend()!r} here); unset KERAS_BACKEND. "
                              "Other backends fine-tune through model.fit (see README).")
-    if c.batch_size <= 0 or (not c.train_steps and c.num_epochs <= 0):
-        raise ValueError("batch_size and train_steps (or num_epochs) must be positive.")
+    if not c.train_steps and c.num_epochs <= 0:
+        raise ValueError("config train_steps=0 and num_epochs=0: set one of them to say how long to train.")
     return c

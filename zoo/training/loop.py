@@ -8,16 +8,21 @@ import json
 import os
 import time
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
+from absl import logging
 
 import zoo
 from zoo.data import build_dataset, dataset_info
+from zoo.errors import NonFiniteLossError
 from zoo.nn import keras_of, kit
 from zoo.training.config import scopes, validate
 from zoo.training.ema import ExponentialMovingAverage
+from zoo.training.tf1_loop import check_skip
 from zoo.training.optimizers import create_optimizer, steps_for
 from zoo.training.strategy import create_strategy
+from zoo.training.workdir import WorkdirLock, checkpoints_newest_first, restore_newest_readable
 
 
 def _num_classes(c):
@@ -104,19 +109,36 @@ def evaluate(model, dataset, strategy, num_classes):
 
 def _write_results(workdir, name, results):
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, name), "w") as f:
+    tmp = os.path.join(workdir, f".{name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as f:
         json.dump(results, f, indent=2)
+    os.replace(tmp, os.path.join(workdir, name))  # a kill never leaves half a results file
 
 
 def _log_eval(log, what, metrics):
     log(f"{what}: test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f}")
 
 
-def train(c, workdir, log=print):
-    """Train per config `c` in `workdir` (checkpoints, TensorBoard, results); resumes if checkpoints exist.
+def _nonfinite_weight(variables):
+    """The name of the first variable holding NaN/inf, or None (checked before every save)."""
+    for v in variables:
+        if not np.isfinite(np.asarray(v.numpy(), np.float64)).all():
+            return v.name
+    return None
+
+
+def train(c, workdir, log=None):
+    """Train per config `c` in `workdir` (checkpoints, TensorBoard, results); resumes if checkpoints exist
+    (from the newest readable one). One run per workdir (a lock file); a non-finite loss or gradient stops the
+    run, or with on_nonfinite="skip" skips the step, and nothing non-finite is ever saved.
     Returns (model, results); model is None for impl="slim" (its result is a TF1 checkpoint)."""
+    log = log or logging.info
     validate(c)
-    os.makedirs(workdir, exist_ok=True)
+    with WorkdirLock(workdir, log):
+        return _train(c, workdir, log)
+
+
+def _train(c, workdir, log):
     if c.impl == "slim":
         from zoo.training.tf1_loop import evaluate_tf1, train_tf1
 
@@ -155,36 +177,66 @@ def train(c, workdir, log=print):
         train_top1 = tf_keras.metrics.SparseCategoricalAccuracy()
         train_loss = tf_keras.metrics.Mean()
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **({"ema": ema} if ema else {}))
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
+    checkpoint_dir = os.path.join(workdir, "checkpoints")
+    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
+    resumed = restore_newest_readable(checkpoint, checkpoint_dir, log)
+    if resumed:
+        log(f"resumed from {resumed} at step {int(optimizer.iterations.numpy())}")
+    connected = []  # indices of the variables the loss reaches (known when the step is traced)
 
     @tf.function
     def train_step(iterator):
-        def fn(images, labels):
+        def forward(images, labels):
             with tf.GradientTape() as tape:
                 logits = model(images, training=True)
                 per_example = _per_example_loss(labels, logits, num_classes, c.label_smoothing)
                 loss = tf.nn.compute_average_loss(per_example, global_batch_size=c.batch_size)
                 if model.losses:
                     loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            grads = tape.gradient(loss, variables)
+            connected[:] = [i for i, g in enumerate(grads) if g is not None]
+            grads = [grads[i] for i in connected]
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in [loss] + grads])
+            return loss, grads, logits, labels, 1 - tf.cast(finite, tf.int32)
+
+        def apply(loss, grads, logits, labels):
+            optimizer.apply_gradients(zip(grads, [variables[i] for i in connected]))
             if ema is not None:
                 ema.update(optimizer.iterations)
             train_top1.update_state(labels, logits)
             train_loss.update_state(loss * strategy.num_replicas_in_sync)
-            return loss
 
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(fn, args=next(iterator)), axis=None)
+        loss, grads, logits, labels, nonfinite = strategy.run(forward, args=next(iterator))
+        all_finite = strategy.reduce(tf.distribute.ReduceOp.SUM, nonfinite, axis=None) == 0
+
+        def update():  # in cross-replica context, as tf_keras' LossScaleOptimizer skips steps
+            strategy.run(apply, args=(loss, grads, logits, labels))
+            return tf.constant(True)
+
+        applied = tf.cond(all_finite, update, lambda: tf.constant(False))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None), applied
+
+    def save(step):
+        bad = _nonfinite_weight(model.weights)
+        if bad:
+            raise NonFiniteLossError(
+                f"step {step}: variable {bad} holds NaN/inf (skipped steps still update batch-norm statistics); "
+                f"not saved. The newest checkpoint, {manager.latest_checkpoint}, is the last finite state; lower "
+                f"learning_rate (now {c.learning_rate}) and resume.")
+        manager.save(checkpoint_number=step)
 
     writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
     iterator = iter(strategy.experimental_distribute_dataset(train_ds))
     step = int(optimizer.iterations.numpy())
     start, window_start, window_step = time.time(), time.time(), step
-    history = []
+    history, skipped, skipped_in_row = [], 0, 0
     while step < total_steps:
-        loss = train_step(iterator)
+        loss, applied = train_step(iterator)
+        if not bool(applied):
+            skipped, skipped_in_row = skipped + 1, skipped_in_row + 1
+            check_skip(c, step + 1, loss, skipped, skipped_in_row, manager.latest_checkpoint, log)
+            continue
+        skipped_in_row = 0
         step = int(optimizer.iterations.numpy())
         if step % c.log_every == 0 or step == total_steps:
             now = time.time()
@@ -202,14 +254,14 @@ def train(c, workdir, log=print):
             train_top1.reset_state()
             window_start, window_step = now, step
         if step % c.checkpoint_every == 0 or step == total_steps:
-            manager.save(checkpoint_number=step)
+            save(step)
         del loss
 
     with ema.swapped() if ema else _nothing():
         metrics = evaluate(model, eval_ds, strategy, num_classes)
     results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "steps": step,
                "train_seconds": round(time.time() - start, 1), "eval": metrics, "history": history,
-               "checkpoint": manager.latest_checkpoint}
+               "skipped_steps": skipped, "checkpoint": manager.latest_checkpoint}
     _write_results(workdir, "results_train.json", results)
     _log_eval(log, f"after {step} steps ({results['train_seconds']} s)", metrics)
     return model, results
@@ -220,20 +272,24 @@ def _nothing():
     yield
 
 
-def evaluate_workdir(c, workdir, checkpoint=None, log=print):
-    """Evaluate the latest checkpoint in `workdir` (or a TF1 name-based `checkpoint`) on the test split,
-    with the EMA weights when the run kept them."""
+def evaluate_workdir(c, workdir, checkpoint=None, log=None):
+    """Evaluate the newest readable checkpoint in `workdir` (or `checkpoint`: a TF1 name-based one, or another
+    workdir / object checkpoint) on the test split, with the EMA weights when the run kept them."""
+    log = log or logging.info
     validate(c)
     spec = zoo.get_spec(c.model)
     image_size = c.eval_image_size or c.train_image_size or spec.image_size
-    latest = checkpoint or tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-    if latest is None:
-        raise FileNotFoundError(f"No training checkpoint under {workdir}/checkpoints; run train.py with "
+    checkpoint_dir = os.path.join(workdir, "checkpoints")
+    if checkpoint is None and not checkpoints_newest_first(checkpoint_dir):
+        raise FileNotFoundError(f"No training checkpoint under {checkpoint_dir}; run train.py with "
                                 f"--workdir={workdir} first, or pass --checkpoint=TF1_PREFIX.")
-    if c.impl == "slim" or checkpoint is not None and zoo.checkpoints.CheckpointReader(checkpoint).kind == "tf1":
+    kind = zoo.checkpoints.CheckpointReader(checkpoint).kind if checkpoint is not None else "tf2-object"
+    if c.impl == "slim" or kind != "tf2-object":
+        latest = zoo.checkpoints.resolve_checkpoint(checkpoint) if checkpoint else None
         if c.impl == "slim":
             from zoo.training.tf1_loop import evaluate_tf1
 
+            latest = latest or tf.train.latest_checkpoint(checkpoint_dir)
             metrics = evaluate_tf1(c, latest, image_size, _num_classes(c))
         else:
             strategy = create_strategy(c.strategy, c.tpu)
@@ -247,7 +303,9 @@ def evaluate_workdir(c, workdir, checkpoint=None, log=print):
             model, _ = build_model(c, image_size)
             ema = ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
         restored = tf.train.Checkpoint(model=model, **({"ema": ema} if ema else {}))
-        restored.restore(latest).expect_partial().assert_existing_objects_matched()
+        source = zoo.checkpoints.resolve_checkpoint(checkpoint) if checkpoint else None
+        latest = restore_newest_readable(restored, os.path.dirname(source) if source else checkpoint_dir, log,
+                                         only=source, partial=True)
         with ema.swapped() if ema else _nothing():
             metrics = evaluate(model, datasets(c, "test", image_size, training=False), strategy, _num_classes(c))
     results = {"model": c.model, "impl": c.impl, "dataset": c.dataset, "checkpoint": latest, "eval": metrics}

@@ -11,8 +11,10 @@ import tf_slim as slim
 import zoo
 from zoo.compat import tf1_graph
 from zoo.data import dataset_info
+from zoo.errors import NonFiniteLossError
 from zoo.training.config import scopes
 from zoo.training.optimizers import learning_rate, steps_for
+from zoo.training.workdir import checkpoints_newest_first
 
 
 def _tf1_optimizer(c, lr):
@@ -31,6 +33,19 @@ def _tf1_optimizer(c, lr):
     if name == "adadelta":
         return v1.AdadeltaOptimizer(lr, epsilon=c.opt_epsilon)
     return v1.FtrlOptimizer(lr)
+
+
+def check_skip(c, step, loss, skipped, skipped_in_row, newest, log):
+    """A step whose loss or gradients are not finite was not applied: stop (on_nonfinite="stop", or too many
+    in a row) with what to do, or say it was skipped. Both loops decide here."""
+    what = f"step {step}: the loss ({float(loss):.4g}) or its gradients are not finite"
+    if c.on_nonfinite == "stop" or skipped_in_row > c.skip_limit:
+        why = "" if c.on_nonfinite == "stop" else f" ({skipped_in_row} steps in a row, skip_limit={c.skip_limit})"
+        raise NonFiniteLossError(
+            f"{what}{why}; training stopped without applying it. The newest checkpoint, {newest or '(none yet)'}, "
+            f"holds the last finite state. Lower learning_rate (now {c.learning_rate}) and run again to resume "
+            "from it" + (", or set on_nonfinite='skip'." if c.on_nonfinite == "stop" else "."))
+    log(f"{what}; step skipped ({skipped} so far)")
 
 
 def _under(name, scope_list):
@@ -63,8 +78,18 @@ def train_tf1(c, workdir, num_classes, log=print):
         trainable = tf.compat.v1.trainable_variables()
         if c.trainable_scopes:
             trainable = [v for v in trainable if _under(v.op.name, scopes(c.trainable_scopes))]
+        grads_and_vars = [(g, v) for g, v in optimizer.compute_gradients(total_loss, var_list=trainable)
+                          if g is not None]
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in [total_loss] + [g for g, _ in grads_and_vars]])
+
+        def apply():
+            with tf.control_dependencies([optimizer.apply_gradients(grads_and_vars, global_step=step)]):
+                return tf.constant(True)
+
         with tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)):
-            train_op = optimizer.minimize(total_loss, global_step=step, var_list=trainable)
+            train_op = tf.cond(finite, apply, lambda: tf.constant(False))  # a non-finite step is not applied
+        weights_finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in tf.compat.v1.global_variables()
+                                        if v.dtype.base_dtype.is_floating])
         if c.moving_average_decay:
             ema = tf.compat.v1.train.ExponentialMovingAverage(c.moving_average_decay, step)
             with tf.control_dependencies([train_op]):
@@ -81,15 +106,27 @@ def train_tf1(c, workdir, num_classes, log=print):
         init = tf.compat.v1.global_variables_initializer()
         with tf.compat.v1.Session() as sess:
             sess.run(init)
-            latest = tf.train.latest_checkpoint(ckpt_dir)
-            if latest:
-                saver.restore(sess, latest)
+            latest = None
+            for candidate in checkpoints_newest_first(ckpt_dir):  # the newest one that reads
+                try:
+                    saver.restore(sess, candidate)
+                except (tf.errors.OpError, IndexError, ValueError) as e:
+                    log(f"checkpoint {candidate} is unreadable ({str(e).strip().splitlines()[0][:200]}); falling "
+                        "back to the one before it")
+                    continue
+                latest = candidate
                 log(f"resumed from {latest} at step {sess.run(step)}")
+                break
             history, losses, accs = [], [], []
             current, window_start, window_step = sess.run(step), time.time(), sess.run(step)
-            prefix = latest
+            prefix, skipped, skipped_in_row = latest, 0, 0
             while current < total_steps:
-                _, loss_value, acc_value = sess.run([train_op, total_loss, accuracy])
+                applied, loss_value, acc_value = sess.run([train_op, total_loss, accuracy])
+                if not applied:
+                    skipped, skipped_in_row = skipped + 1, skipped_in_row + 1
+                    check_skip(c, current + 1, loss_value, skipped, skipped_in_row, prefix, log)
+                    continue
+                skipped_in_row = 0
                 current = sess.run(step)  # after the update (fetched with it, the read may precede it)
                 losses.append(loss_value)
                 accs.append(acc_value)
@@ -101,6 +138,10 @@ def train_tf1(c, workdir, num_classes, log=print):
                         f"{history[-1]['loss']:.4f} top-1 {history[-1]['top1']:.3f} {rate:.0f} examples/s [TF1 graph]")
                     losses, accs, window_start, window_step = [], [], time.time(), current
                 if current % c.checkpoint_every == 0 or current == total_steps:
+                    if not sess.run(weights_finite):
+                        raise NonFiniteLossError(
+                            f"step {current}: a variable holds NaN/inf (batch-norm statistics of skipped steps); not "
+                            f"saved. The newest checkpoint, {prefix}, is the last finite state; lower learning_rate.")
                     prefix = saver.save(sess, os.path.join(ckpt_dir, "model.ckpt"), global_step=int(current))
     return prefix, history
 

@@ -7,6 +7,7 @@ name first and is renamed into place, so an interrupted download or extraction l
 import hashlib
 import http.client
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -44,60 +45,90 @@ def sha256_of(path):
 
 
 class _Progress:
-    """A one-line progress bar on stderr (only when it is a terminal, or when forced)."""
+    """Download progress on stderr: a bar redrawn in place on a terminal, else a line every 5 s (logs)."""
 
-    def __init__(self, label, total, enabled):
-        self.label, self.total, self.enabled, self.last = label, total, enabled, 0.0
+    def __init__(self, label, enabled, interactive):
+        self.label, self.enabled, self.interactive = label, enabled, interactive
+        self.total, self.last = 0, 0.0
 
     def update(self, done, final=False):
-        if not self.enabled or (not final and time.time() - self.last < 0.2):
+        every = 0.2 if self.interactive else 5.0
+        if not self.enabled or (not final and time.time() - self.last < every):
             return
         self.last = time.time()
         if self.total:
             width = 30
             filled = int(width * done / self.total)
-            bar = f"[{'#' * filled}{'.' * (width - filled)}] {100 * done / self.total:5.1f}%"
+            bar = f"[{'#' * filled}{'.' * (width - filled)}] {100 * done / self.total:5.1f}% "
         else:
             bar = ""
-        sys.stderr.write(f"\r{self.label} {bar} {done / 1e6:.1f} MB")
-        if final:
-            sys.stderr.write("\n")
+        text = f"{self.label} {bar}{done / 1e6:.1f} MB" + (f" of {self.total / 1e6:.1f} MB" if self.total else "")
+        sys.stderr.write(("\r" + text + ("\n" if final else "")) if self.interactive else text + "\n")
+        sys.stderr.flush()
+
+    def say(self, text):
+        sys.stderr.write(("\n" if self.interactive and self.last else "") + text + "\n")
         sys.stderr.flush()
 
 
-def download(url, dest, sha256=None, progress=None, timeout=60):
+def _setting(name, default):
+    return float(os.environ.get(name) or default)
+
+
+class _Retry(Exception):
+    """A transient failure: the connection broke, timed out or stalled; worth another attempt."""
+
+
+def sweep_partials(directory):
+    """Remove what killed downloads and extractions left (`NAME.PID-*.part`, `NAME.PID-*.extracting`) when
+    their process is gone; a live one's are left alone."""
+    from zoo.checkpoints.io import pid_alive
+
+    if not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        match = re.search(r"\.(\d+)-[^.]*\.(part|extracting)$", name)
+        if match and not pid_alive(int(match.group(1))):
+            path = os.path.join(directory, name)
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+
+
+def download(url, dest, sha256=None, progress=None, timeout=None, stall=None, retries=None):
     """Fetch `url` to `dest` through a temporary file; verify length and sha256; rename atomically.
 
+    timeout: seconds a connect or a read may wait (ZOO_DOWNLOAD_TIMEOUT, 30); stall: seconds within which at
+    least 1 KiB must arrive (ZOO_DOWNLOAD_STALL, 60) — a trickling server is a stalled one; retries: further
+    attempts after a broken, timed-out or stalled transfer (ZOO_DOWNLOAD_RETRIES, 3; waits of 1, 2, 4 s times
+    ZOO_DOWNLOAD_BACKOFF), each resuming where the last stopped (HTTP Range) when the server allows it. Progress goes to stderr (progress=False: silent).
     Returns dest's sha256. With sha256=None the hash of the first download is recorded beside `dest`
     (`dest.sha256`) and later uses are checked against it."""
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    progress = sys.stderr.isatty() if progress is None else progress
-    fd, part = tempfile.mkstemp(prefix=os.path.basename(dest) + ".", suffix=".part", dir=os.path.dirname(dest))
-    digest, done = hashlib.sha256(), 0
+    directory = os.path.dirname(dest)
+    os.makedirs(directory, exist_ok=True)
+    sweep_partials(directory)
+    timeout = timeout or _setting("ZOO_DOWNLOAD_TIMEOUT", 30)
+    stall = stall or _setting("ZOO_DOWNLOAD_STALL", 60)
+    retries = int(_setting("ZOO_DOWNLOAD_RETRIES", 3) if retries is None else retries)
+    bar = _Progress(f"Downloading {os.path.basename(dest)}", progress is not False, sys.stderr.isatty())
+    fd, part = tempfile.mkstemp(prefix=f"{os.path.basename(dest)}.{os.getpid()}-", suffix=".part", dir=directory)
+    state = {"digest": hashlib.sha256(), "done": 0}
     try:
         with os.fdopen(fd, "wb") as out:
-            try:
-                response = urllib.request.urlopen(url, timeout=timeout)
-            except (urllib.error.URLError, OSError) as e:
-                raise DownloadError(f"Could not download {url}: {e}. Check the network, or download it "
-                                    f"yourself and pass pretrained=<path to the tarball>.") from None
-            with response:
-                total = int(response.headers.get("Content-Length") or 0)
-                bar = _Progress(f"Downloading {os.path.basename(dest)}", total, progress)
+            for attempt in range(retries + 1):
                 try:
-                    for block in iter(lambda: response.read(CHUNK), b""):
-                        out.write(block)
-                        digest.update(block)
-                        done += len(block)
-                        bar.update(done)
-                except (OSError, http.client.HTTPException) as e:
-                    raise DownloadError(f"Download of {url} broke off after {done} bytes ({e}); "
-                                        "nothing was kept — run again to retry.") from None
-                bar.update(done, final=True)
-        if total and done != total:
-            raise DownloadError(f"Download of {url} is truncated: {done} of {total} bytes; nothing was kept — "
-                                "run again to retry.")
-        got = digest.hexdigest()
+                    _transfer(url, out, state, bar, timeout, stall)
+                    break
+                except _Retry as e:
+                    if attempt == retries:
+                        raise DownloadError(
+                            f"Download of {url} failed after {retries + 1} attempts: {e}. Nothing was kept; check "
+                            "the network and run again, or download it yourself and pass pretrained=<path to the "
+                            "tarball>.") from None
+                    wait = min(2.0 ** attempt, 10.0) * _setting("ZOO_DOWNLOAD_BACKOFF", 1)
+                    bar.say(f"{os.path.basename(dest)}: {e}; retrying in {wait:.1f} s (attempt {attempt + 2} of "
+                            f"{retries + 1}, resuming at byte {state['done']})")
+                    time.sleep(wait)
+        bar.update(state["done"], final=True)
+        got = state["digest"].hexdigest()
         if sha256 and got != sha256:
             raise HashMismatchError(f"{url} has sha256 {got}, the manifest expects {sha256}. The file was "
                                     "discarded; the server may serve a different or corrupt file.")
@@ -107,6 +138,49 @@ def download(url, dest, sha256=None, progress=None, timeout=60):
     finally:
         if os.path.exists(part):
             os.remove(part)
+
+
+def _transfer(url, out, state, bar, timeout, stall):
+    """One attempt: append to `out` from byte state["done"] (restarting when the server ignores Range)."""
+    headers = {"Range": f"bytes={state['done']}-"} if state["done"] else {}
+    try:
+        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code >= 500:
+            raise _Retry(f"the server answered HTTP {e.code} {e.reason}") from None
+        raise DownloadError(f"Could not download {url}: HTTP Error {e.code}: {e.reason}. Check the URL (or the "
+                            "manifest entry), or download it yourself and pass pretrained=<path>.") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise _Retry(f"could not connect ({reason or type(e).__name__}; waited up to {timeout:g} s)") from None
+    with response:
+        if state["done"] and response.status != 206:  # no resume from this server: start over
+            out.seek(0)
+            out.truncate()
+            state.update(digest=hashlib.sha256(), done=0)
+        length = int(response.headers.get("Content-Length") or 0)
+        total = state["done"] + length if length else 0
+        bar.total = total
+        mark_time, mark_bytes = time.monotonic(), state["done"]
+        while True:
+            try:
+                block = response.read1(CHUNK)
+            except (OSError, http.client.HTTPException) as e:
+                raise _Retry(f"the transfer broke off after {state['done']} bytes ({e or type(e).__name__})") from None
+            if not block:
+                break
+            out.write(block)
+            state["digest"].update(block)
+            state["done"] += len(block)
+            bar.update(state["done"])
+            now = time.monotonic()
+            if state["done"] - mark_bytes >= 1024:
+                mark_time, mark_bytes = now, state["done"]
+            elif now - mark_time > stall:
+                raise _Retry(f"the transfer stalled (under 1 KiB in {stall:g} s, at byte {state['done']})")
+        out.flush()
+        if total and state["done"] != total:
+            raise _Retry(f"the transfer broke off: truncated at {state['done']} of {total} bytes")
 
 
 def _write_text(path, text):
@@ -149,7 +223,9 @@ def extract(tarball, target):
     if os.path.isdir(target):
         return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=os.path.basename(target) + ".", suffix=".extracting", dir=os.path.dirname(target))
+    sweep_partials(os.path.dirname(target))
+    tmp = tempfile.mkdtemp(prefix=f"{os.path.basename(target)}.{os.getpid()}-", suffix=".extracting",
+                           dir=os.path.dirname(target))
     try:
         try:
             with tarfile.open(tarball) as archive:

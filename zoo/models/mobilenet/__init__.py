@@ -33,6 +33,6 @@ for _name, (_family, _fixed, _params) in VARIANTS.items():
         slim_arg_scope=slim.mobilenet_v1_arg_scope if _v1 else slim.mobilenet_v2_arg_scope,
         native=functools.partial(native.mobilenet_v1 if _v1 else native.mobilenet_v2, **_fixed),
         mapping=SlimMapping(root="MobilenetV1" if _v1 else "MobilenetV2", head_scopes=("Logits/Conv2d_1c_1x1",)),
-        image_size=224, num_classes=1001, preprocessing="inception", num_params=_params,
+        image_size=224, max_image_size=256 if _v1 else None, num_classes=1001, preprocessing="inception", num_params=_params,
         feature_scope="Conv2d_13_pointwise" if _v1 else "Conv_1",
         paper="Howard et al. 2017" if _v1 else "Sandler et al. 2018"))

@@ -13,5 +13,5 @@ for _depth, _params in ((16, 138_357_544), (19, 143_667_240)):
         name=f"vgg_{_depth}", slim_net=getattr(slim_vgg, f"vgg_{_depth}"), slim_arg_scope=slim_vgg.vgg_arg_scope,
         native=functools.partial(native.vgg, depth=_depth),
         mapping=SlimMapping(root=f"vgg_{_depth}", head_scopes=("fc8",)),
-        image_size=224, num_classes=1000, preprocessing="vgg", num_params=_params, feature_scope="pool5",
+        image_size=224, min_image_size=224, max_image_size=255, num_classes=1000, preprocessing="vgg", num_params=_params, feature_scope="pool5",
         paper="Simonyan & Zisserman 2014"))
