@@ -128,7 +128,7 @@ def test_tf1_to_native_object_checkpoint_and_back(tf1_checkpoints, tmp_path):
     other.restore(tf1)
     for name, value in graph.read().items():
         np.testing.assert_array_equal(other.read()[name], value)
-    with pytest.raises(CheckpointError, match="does not fit native 'lenet'"):
+    with pytest.raises(CheckpointError, match="does not fit a native 'lenet'"):
         convert.native_to_tf1("lenet", obj, tmp_path / "bad" / "model.ckpt")
 
 
@@ -216,8 +216,10 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
         raise KeyboardInterrupt("killed mid-write")
 
     monkeypatch.setattr(tf.raw_ops, "SaveV2", fail)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(FileExistsError, match="overwrite"):
         io.write_checkpoint({"a": np.zeros(3, np.float32)}, target)
+    with pytest.raises(KeyboardInterrupt):
+        io.write_checkpoint({"a": np.zeros(3, np.float32)}, target, overwrite=True)
     assert sorted(os.listdir(tmp_path / "out")) == ["checkpoint", "model.ckpt.data-00000-of-00001",
                                                     "model.ckpt.index"]
     np.testing.assert_array_equal(CheckpointReader(target).get("a"), np.ones(3))

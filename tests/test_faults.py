@@ -346,6 +346,9 @@ def test_console_script_is_declared():
     (["export", "vgg_16", "DST", "--image-size", "17"], ["image_size=17 does not fit vgg_16: it takes 224 to 255"]),
     (["export", "resnet_v1_50", "DST", "--image-size", "10000"], ["it takes 1 to 2048"]),
     (["export", "lenet", "EXISTING"], ["already exists", "--overwrite"]),
+    (["bench", "--models", "lenet", "--rounds", "0"], ["--rounds 0: it must be at least 1"]),
+    (["make-tfrecords", "MISSING", "DST", "--shards", "0"], ["--shards 0: it must be at least 1"]),
+    (["story", "--slim-steps", "-5", "--workdir", "DST"], ["--slim-steps -5: it must be at least 1"]),
     (["predict", "x.png", "--model", "lenet5", "--checkpoint", "SRC", "--labels", "x"], ["Did you mean ['lenet']"]),
 ])
 def test_cli_argument_errors(capsys, tmp_path, lenet_ckpt, args, needles):
@@ -417,8 +420,11 @@ def test_native_heads_at_the_edges_of_the_range(arch, size):
     ({"momentum": 1.5}, ["momentum=1.5", "in [0, 1)"]),
     ({"dropout_keep_prob": 0.0}, ["dropout_keep_prob=0.0", "in (0, 1]"]),
     ({"label_smoothing": 1.0}, ["label_smoothing=1.0"]),
-    ({"strategy": "mirorred"}, ["Unknown strategy 'mirorred'"]),
+    ({"strategy": "mirorred"}, ["Unknown strategy 'mirorred'; choose one of ['default', 'one_device'"]),
     ({"model": "resnet50"}, ["Unknown model 'resnet50'"]),
+    ({"model": "lenet5"}, ["Unknown model 'lenet5'", "Did you mean ['lenet']"]),
+    ({"optimizer": "sgdd"}, ["Unknown optimizer 'sgdd'; choose one of ['sgd', 'momentum'"]),
+    ({"impl": "torch"}, ["Unknown impl 'torch'; choose one of ['native', 'shim', 'slim']"]),
     ({"model": "vgg_16", "train_image_size": 17}, ["train_image_size=17 does not fit vgg_16"]),
     ({"train_image_size": 10000}, ["train_image_size=10000", "2048"]),
     ({"on_nonfinite": "ignore"}, ["on_nonfinite='ignore'", "['stop', 'skip']"]),

@@ -257,7 +257,7 @@ def test_cli_lists_weights_and_exports_from_a_local_tarball(release, tmp_path):
 
     probabilities = run_tflite(str(out), release["images"])
     np.testing.assert_allclose(probabilities, tf_softmax(release["logits"]), rtol=0, atol=1e-5)
-    bad = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet", str(out), "--pretrained", "nope"],
+    bad = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet", str(out) + "2", "--pretrained", "nope"],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert bad.returncode == 2 and "No published weights for 'lenet'" in bad.stderr
 

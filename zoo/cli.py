@@ -199,6 +199,7 @@ def cmd_export(args):
 def cmd_make_tfrecords(args):
     from zoo.data.tfrecords import write_tfrecords
 
+    _check_count("--shards", args.shards)
     n = write_tfrecords(args.image_dir, args.output_dir, split=args.split, num_shards=args.shards)
     print(f"wrote {n} images of {args.image_dir} to {args.output_dir}/{args.split}-*.tfrecord")
 
@@ -208,6 +209,11 @@ def cmd_bench(args):
 
     import zoo
     from zoo import bench
+
+    for flag in ("batch_size", "iters", "rounds"):
+        _check_count("--" + flag.replace("_", "-"), getattr(args, flag))
+    _check_count("--warmup", args.warmup, low=0)
+    _check_count("--image-size", args.image_size, low=0)
 
     models = []
     for pattern in args.models.split(","):
@@ -238,6 +244,8 @@ def cmd_bench(args):
 def cmd_story(args):
     from zoo.story import run
 
+    _check_count("--slim-steps", args.slim_steps)
+    _check_count("--fine-tune-steps", args.fine_tune_steps)
     run(args.workdir, slim_steps=args.slim_steps, fine_tune_steps=args.fine_tune_steps)
 
 

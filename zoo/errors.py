@@ -21,7 +21,7 @@ class WorkdirBusyError(RunFailure):
 
 # ValueError covers CheckpointError, ManifestError, UnsafeArchiveError; OSError covers DownloadError and
 # missing, existing or unwritable files.
-USAGE_ERRORS = (ValueError, OSError, KeyError)
+USAGE_ERRORS = (ValueError, OSError)
 
 
 def quiet_tensorflow():
@@ -33,8 +33,7 @@ def quiet_tensorflow():
 
 
 def one_line(error) -> str:
-    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    text = text.strip() or type(error).__name__
+    text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
 
 
