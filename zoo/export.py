@@ -45,14 +45,21 @@ def _atomic_output(path, overwrite):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     sweep(os.path.dirname(path))  # what killed exports left
     work = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=os.path.dirname(path))
+    journal = None
     try:
         yield os.path.join(work, "out")
-        if os.path.isdir(path) and not os.path.islink(path):
-            old = os.path.join(work, "old")
-            os.replace(path, old)  # the old one stays whole in `work` until the new one is in place
+        if os.path.isdir(path) and not os.path.islink(path):  # a directory cannot be replaced in one rename
+            journal = tempfile.mkdtemp(prefix=f".old-{os.getpid()}-", dir=os.path.dirname(path))
+            with open(os.path.join(journal, "TARGET"), "w") as f:
+                f.write(os.path.basename(path))
+            os.replace(path, os.path.join(journal, "item"))  # kept whole until the new one is in place
         os.replace(os.path.join(work, "out"), path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if journal and not os.path.exists(path):  # failed between the renames: the old one goes back
+            os.replace(os.path.join(journal, "item"), path)
+        if journal:
+            shutil.rmtree(journal, ignore_errors=True)
 
 
 class _Classifier(tf.Module):

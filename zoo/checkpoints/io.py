@@ -179,8 +179,8 @@ def _move(names, source_dir, target_dir, rename=lambda f: f):
 
 def sweep(directory):
     """Finish or undo what a killed writer left in `directory` (only temporaries of dead processes):
-    `.tmp-*` (a new checkpoint not yet in place) is removed; `.old-*` (the checkpoint an overwrite was
-    replacing) is deleted when the new one is complete, else moved back. Returns what was done."""
+    `.tmp-*` (a new checkpoint or export not yet in place) is removed; `.old-*` (the checkpoint or export an
+    overwrite was replacing) is deleted when the new one is complete, else moved back. Returns what was done."""
     done = []
     if not os.path.isdir(directory):
         return done
@@ -197,6 +197,12 @@ def sweep(directory):
                     os.remove(os.path.join(directory, f))
                 _move([f for f in os.listdir(path) if f != "PREFIX"], path, directory)
                 done.append(f"restored {prefix} (an overwrite of it was interrupted)")
+        elif name.startswith(".old-") and os.path.exists(os.path.join(path, "TARGET")):  # an export's journal
+            with open(os.path.join(path, "TARGET")) as f:
+                target = os.path.join(directory, f.read().strip())
+            if not os.path.exists(target) and os.path.exists(os.path.join(path, "item")):
+                os.replace(os.path.join(path, "item"), target)
+                done.append(f"restored {target} (an overwrite of it was interrupted)")
         shutil.rmtree(path, ignore_errors=True)
         done.append(f"removed {path}")
     return done

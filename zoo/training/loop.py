@@ -8,7 +8,6 @@ import json
 import os
 import time
 
-import numpy as np
 import tensorflow as tf
 import tf_keras
 from absl import logging
@@ -120,10 +119,11 @@ def _log_eval(log, what, metrics):
 
 
 def _nonfinite_weight(variables):
-    """The name of the first variable holding NaN/inf, or None (checked before every save)."""
+    """The name of the first variable holding NaN/inf, or None (checked on device before every save)."""
     for v in variables:
-        if not np.isfinite(np.asarray(v.numpy(), np.float64)).all():
-            return v.name
+        value = tf.convert_to_tensor(v)
+        if value.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(value))):
+            return getattr(v, "path", None) or v.name
     return None
 
 
@@ -220,7 +220,7 @@ def _train(c, workdir, log):
         bad = _nonfinite_weight(model.weights)
         if bad:
             raise NonFiniteLossError(
-                f"step {step}: variable {bad} holds NaN/inf (skipped steps still update batch-norm statistics); "
+                f"step {step}: variable {bad} holds NaN/inf (e.g. batch-norm statistics updated by a skipped step); "
                 f"not saved. The newest checkpoint, {manager.latest_checkpoint}, is the last finite state; lower "
                 f"learning_rate (now {c.learning_rate}) and resume.")
         manager.save(checkpoint_number=step)

@@ -14,15 +14,31 @@ from zoo.errors import WorkdirBusyError
 LOCK_NAME = ".lock"
 
 
+def is_chief() -> bool:
+    """Whether this process writes the workdir: always, except a non-chief multi-worker task (TF_CONFIG), which
+    shares the chief's workdir and must not take its lock."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task, cluster = config.get("task", {}), config.get("cluster", {})
+    if not task:
+        return True
+    if "chief" in cluster:
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+
+
 class WorkdirLock:
     """`with WorkdirLock(workdir, log):` — created with O_EXCL (atomic on local and NFS v3+ filesystems),
-    holding {pid, host, started}; a lock left by a dead process on this host is taken over (and said so)."""
+    holding {pid, host, started}; a lock left by a dead process on this host is taken over (and said so). Only
+    the chief of a multi-worker run takes it."""
 
     def __init__(self, workdir, log=print):
         self.path, self.log = os.path.join(workdir, LOCK_NAME), log
 
     def __enter__(self):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        if not is_chief():
+            self.path = None
+            return self
         me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         for _ in range(3):
             try:
@@ -53,6 +69,10 @@ class WorkdirLock:
             time.sleep(0.2)
             if os.path.exists(self.path) and os.path.getsize(self.path) == 0:
                 os.remove(self.path)
+                return
+            if os.path.exists(self.path):
+                raise WorkdirBusyError(f"{self.path} is not a lock this zoo wrote (unreadable); delete it if no "
+                                       "training run uses this workdir.")
             return
         raise WorkdirBusyError(
             f"{os.path.dirname(self.path)} is in use by another training run (pid {pid} on {host}, started "
@@ -60,6 +80,8 @@ class WorkdirLock:
             "gone (another host's process cannot be checked from here).")
 
     def __exit__(self, *exc):
+        if self.path is None:
+            return
         try:
             with open(self.path) as f:
                 mine = json.load(f).get("pid") == os.getpid()
