@@ -152,6 +152,32 @@ def test_a_killed_overwrite_is_rolled_back_by_the_next_reader(lenet_ckpt, tmp_pa
     assert not journal.exists()
 
 
+def test_a_killed_export_overwrite_is_rolled_back(tmp_path):
+    """`kill -9` between moving an old SavedModel aside and moving the new one in: the next export or sweep puts
+    the old one back, whole."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    journal = tmp_path / f".old-{dead}-x"
+    (journal / "item" / "variables").mkdir(parents=True)
+    (journal / "item" / "saved_model.pb").write_bytes(b"old model")
+    (journal / "TARGET").write_text("exported")
+    (tmp_path / f".tmp-{dead}-y" / "out").mkdir(parents=True)  # the new one, unfinished
+    io.sweep(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["exported"]
+    assert (tmp_path / "exported" / "saved_model.pb").read_bytes() == b"old model"
+
+
+def test_only_the_chief_of_a_multi_worker_run_takes_the_lock(monkeypatch):
+    from zoo.training.workdir import is_chief
+
+    cluster = {"worker": ["a:1", "b:2"]}
+    for index, chief in ((0, True), (1, False)):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        assert is_chief() is chief
+    monkeypatch.delenv("TF_CONFIG")
+    assert is_chief()
+
+
 def test_save_checkpoint_and_export_refuse_existing_outputs(lenet_ckpt, tmp_path):
     from zoo import export
 
