@@ -56,7 +56,17 @@ def snapshot(directory):
 
 def debris(directory):
     return [n for _, dirs, files in os.walk(directory) for n in dirs + files
-            if n.startswith((".tmp-", ".old-")) or n.endswith((".part", ".extracting"))]
+            if n.startswith((io.TMP, io.OLD)) or n.endswith((".part", ".extracting"))]
+
+
+def abandoned_dir(parent, kind, **files):
+    """A temporary as `kill -9` leaves it: its owner file unlocked."""
+    path = parent / f"{kind}4242-x"
+    path.mkdir()
+    (path / ".owner").touch()
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +146,7 @@ def test_a_killed_overwrite_is_rolled_back_by_the_next_reader(lenet_ckpt, tmp_pa
     without its index) is undone when the checkpoint is next opened."""
     _, weights_a, _, weights_b = lenet_ckpt
     prefix = io.write_checkpoint(weights_a, tmp_path / "model.ckpt")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    journal = tmp_path / f".old-{dead}-x"
-    journal.mkdir()
-    (journal / "PREFIX").write_text("model.ckpt")
+    journal = abandoned_dir(tmp_path, io.OLD, PREFIX="model.ckpt", MOVED="")
     for f in os.listdir(tmp_path):
         if f.startswith("model.ckpt."):
             os.replace(tmp_path / f, journal / f)
@@ -155,13 +161,10 @@ def test_a_killed_overwrite_is_rolled_back_by_the_next_reader(lenet_ckpt, tmp_pa
 def test_a_killed_export_overwrite_is_rolled_back(tmp_path):
     """`kill -9` between moving an old SavedModel aside and moving the new one in: the next export or sweep puts
     the old one back, whole."""
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    journal = tmp_path / f".old-{dead}-x"
+    journal = abandoned_dir(tmp_path, io.OLD, TARGET="exported")
     (journal / "item" / "variables").mkdir(parents=True)
     (journal / "item" / "saved_model.pb").write_bytes(b"old model")
-    (journal / "TARGET").write_text("exported")
-    (tmp_path / f".tmp-{dead}-y" / "out").mkdir(parents=True)  # the new one, unfinished
+    (abandoned_dir(tmp_path, io.TMP) / "out").mkdir()  # the new one, unfinished
     io.sweep(str(tmp_path))
     assert sorted(os.listdir(tmp_path)) == ["exported"]
     assert (tmp_path / "exported" / "saved_model.pb").read_bytes() == b"old model"
@@ -290,6 +293,22 @@ def test_predict_a_grayscale_model_from_any_checkpoint(capsys, digit_png, labels
     assert abs(sum(probabilities) - 1) < 1e-3
 
 
+def test_a_workdir_is_a_checkpoint_for_convert_export_and_eval(capsys, workdir, tmp_path):
+    from zoo.training.loop import evaluate_workdir
+
+    code, out, err = run_cli(capsys, "convert", workdir, tmp_path / "tf1" / "model.ckpt", "--to", "tf1",
+                             "--model", "lenet")
+    assert code == 0, err
+    native = zoo.create_model("lenet", checkpoint=workdir)
+    np.testing.assert_array_equal(CheckpointReader(str(tmp_path / "tf1" / "model.ckpt")).get("LeNet/fc4/biases"),
+                                  zoo.read_weights(native)["LeNet/fc4/biases"])
+    code, out, err = run_cli(capsys, "export", "lenet", tmp_path / "lenet.tflite", "--format", "tflite",
+                             "--checkpoint", os.path.join(workdir, "checkpoints"))
+    assert code == 0 and os.path.getsize(tmp_path / "lenet.tflite") > 1e6, err
+    results = evaluate_workdir(tiny_config(), str(tmp_path / "eval"), checkpoint=workdir, log=lambda *_: None)
+    assert results["checkpoint"].endswith("ckpt-4") and (tmp_path / "eval" / "results_eval.json").exists()
+
+
 def test_workdir_checkpoint_loads_into_every_implementation(workdir):
     native = zoo.create_model("lenet", checkpoint=workdir)
     for impl in ("shim", "slim"):
@@ -375,13 +394,16 @@ def test_console_script_is_declared():
     (["bench", "--models", "lenet", "--rounds", "0"], ["--rounds 0: it must be at least 1"]),
     (["make-tfrecords", "MISSING", "DST", "--shards", "0"], ["--shards 0: it must be at least 1"]),
     (["story", "--slim-steps", "-5", "--workdir", "DST"], ["--slim-steps -5: it must be at least 1"]),
+    (["convert", "SRC", "A_FILE/x/model.ckpt", "--to", "tf2"], ["A_FILE"]),
     (["predict", "x.png", "--model", "lenet5", "--checkpoint", "SRC", "--labels", "x"], ["Did you mean ['lenet']"]),
 ])
 def test_cli_argument_errors(capsys, tmp_path, lenet_ckpt, args, needles):
     (tmp_path / "existing").mkdir()
+    (tmp_path / "A_FILE").write_text("a file where a directory is needed")
     names = {"SRC": lenet_ckpt[0], "DST": str(tmp_path / "out" / "d"), "MISSING": str(tmp_path / "nope"),
              "EXISTING": str(tmp_path / "existing")}
-    code, _, err = run_cli(capsys, *[names.get(a, a) for a in args])
+    args = [names.get(a, a.replace("A_FILE", str(tmp_path / "A_FILE"))) for a in args]
+    code, _, err = run_cli(capsys, *args)
     assert_one_error(code, err, *needles)
     assert not os.path.exists(tmp_path / "out")
 
@@ -503,7 +525,7 @@ def test_divergence_stops_with_the_last_finite_checkpoint_kept(tmp_path):
     for prefix in newest:  # every checkpoint kept is whole and finite
         check = verify_checkpoint(CheckpointReader(prefix))
         assert check["problems"] == [], check
-    assert not (tmp_path / LOCK_NAME).exists()
+    assert (tmp_path / LOCK_NAME).read_text() == ""  # free
 
 
 @pytest.mark.parametrize("impl", ["native", "slim"])
@@ -520,16 +542,23 @@ def test_skip_mode_skips_then_gives_up(tmp_path, impl):
 
 
 def test_a_second_run_on_a_busy_workdir_is_refused(tmp_path):
+    from zoo.ownership import try_lock
     from zoo.training.loop import train
 
-    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(),
-                                                  "started": "earlier"}))
-    with pytest.raises(WorkdirBusyError, match=f"in use by another training run \\(pid {os.getppid()}"):
-        train(tiny_config(), str(tmp_path), log=lambda *_: None)
-    assert sorted(os.listdir(tmp_path)) == [LOCK_NAME]
-    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": 1234, "host": "elsewhere", "started": "earlier"}))
-    with pytest.raises(WorkdirBusyError, match="another host's process cannot be checked"):
-        train(tiny_config(), str(tmp_path), log=lambda *_: None)
+    lock = tmp_path / LOCK_NAME
+    lock.write_text(json.dumps({"pid": 4242, "host": "elsewhere", "started": "earlier"}))
+    fd = os.open(lock, os.O_RDWR)  # another run holds it
+    try:
+        assert try_lock(fd)
+        with pytest.raises(WorkdirBusyError, match=r"in use by another training run \(pid 4242 on elsewhere"):
+            train(tiny_config(), str(tmp_path), log=lambda *_: None)
+        assert sorted(os.listdir(tmp_path)) == [LOCK_NAME]
+    finally:
+        os.close(fd)  # that run ends (as kill -9 would end it): its lock is free, its note stays
+    lines = []
+    train(tiny_config(train_steps=2), str(tmp_path), log=lines.append)
+    assert any("(pid 4242, started earlier) ended without finishing" in line for line in lines)
+    assert lock.read_text() == ""
 
 
 def test_resume_falls_back_past_a_corrupt_latest_checkpoint(workdir, tmp_path):
@@ -623,13 +652,18 @@ def test_server_errors_are_retried_and_progress_is_shown(server, home, tmp_path,
 
 
 def test_debris_of_killed_downloads_is_swept(server, home, tmp_path, payload):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    (tmp_path / f"old.tgz.{dead}-abc.part").write_bytes(b"x" * 100)
-    (tmp_path / f"x.{os.getpid()}-abc.part").write_bytes(b"mine")  # a live process's: left alone
-    server.files["/n.tgz"] = payload
-    _download(server, "/n.tgz", tmp_path / "n.tgz")
-    assert sorted(os.listdir(tmp_path)) == ["n.tgz", "n.tgz.sha256", f"x.{os.getpid()}-abc.part"]
+    from zoo.ownership import try_lock
+
+    (tmp_path / "old.tgz.4242-abc.part").write_bytes(b"x" * 100)  # its download was killed: nobody holds it
+    (tmp_path / "x.4243-abc.part").write_bytes(b"live")
+    fd = os.open(tmp_path / "x.4243-abc.part", os.O_RDONLY)  # a live download holds its lock: left alone
+    try:
+        assert try_lock(fd)
+        server.files["/n.tgz"] = payload
+        _download(server, "/n.tgz", tmp_path / "n.tgz")
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(tmp_path)) == ["n.tgz", "n.tgz.sha256", "x.4243-abc.part"]
 
 
 # ---------------------------------------------------------------- kill -9
@@ -667,7 +701,7 @@ def test_kill_9_during_mirrored_training_ten_times(tmp_path):
         assert any(f"resumed from {newest[0]} at step {killed_at}" in line for line in err), err
     with open(tmp_path / "results_train.json") as f:
         assert json.load(f)["steps"] == 40
-    assert not (tmp_path / LOCK_NAME).exists()
+    assert (tmp_path / LOCK_NAME).read_text() == ""  # free
 
 
 @pytest.mark.heavy

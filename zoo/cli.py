@@ -56,7 +56,7 @@ def cmd_convert(args):
         options = dict(exclude_scopes=_scopes(args.exclude_scopes), ignore_missing_vars=args.ignore_missing_vars,
                        use_ema=args.use_ema, assignment_map=_assignment_map(args.assignment_map), head=args.head)
         prefix, report = convert.tf1_to_native(args.model, args.src, args.dst, num_classes=args.num_classes,
-                                               keras=args.keras, overwrite=args.overwrite, **options)
+                                               keras=args.keras or "keras", overwrite=args.overwrite, **options)
         print(report)
     elif args.to == "tf2":
         prefix = convert.tf1_to_tf2(args.src, args.dst, overwrite=args.overwrite)
@@ -272,9 +272,8 @@ def _command(sub, name, help, example, func):
     return p
 
 
-def _keras_flag(p):
-    p.add_argument("--keras", default="keras", choices=("keras", "tf_keras"),
-                   help="the native model's Keras: Keras 3 or tf_keras")
+def _keras_flag(p, default="keras", help="the native model's Keras: Keras 3 or tf_keras"):
+    p.add_argument("--keras", default=default, choices=("keras", "tf_keras"), help=help)
 
 
 def build_parser():
@@ -335,7 +334,8 @@ def build_parser():
     p.add_argument("--assignment-map", action="append", metavar="OLD=NEW")
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at DST (the old one "
                    "stays readable until the new one is complete)")
-    _keras_flag(p)
+    _keras_flag(p, default=None, help="the native model's Keras: to write (--to native; default Keras 3), or to "
+                                      "read a native checkpoint with (default: tried both)")
 
     p = _command(sub, "import-frozen-graph", "a release's *_frozen.pb -> TF1 name-based checkpoint",
                  "zoo import-frozen-graph mobilenet_v1_0.25_224_frozen.pb out/model.ckpt --model mobilenet_v1_025",

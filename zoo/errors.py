@@ -19,8 +19,8 @@ class WorkdirBusyError(RunFailure):
     """Another live run owns the workdir."""
 
 
-# ValueError covers CheckpointError, ManifestError, UnsafeArchiveError; OSError covers DownloadError and
-# missing, existing or unwritable files.
+# ValueError covers CheckpointError, ManifestError, UnsafeArchiveError; OSError missing, existing or unwritable
+# files (a DownloadError, an OSError too, counts as a failed run: see _failures).
 USAGE_ERRORS = (ValueError, OSError)
 
 
@@ -37,21 +37,27 @@ def one_line(error) -> str:
     return text.splitlines()[0]
 
 
+def _failures():
+    """What ends a run that had valid input: ours, a download that failed after its retries, and TensorFlow's
+    runtime errors (disk full while saving, a corrupt TFRecord) — TensorFlow only if it is already imported."""
+    kinds = [RunFailure]
+    if "zoo.weights.cache" in sys.modules:
+        kinds.append(sys.modules["zoo.weights.cache"].DownloadError)
+    if "tensorflow" in sys.modules:
+        kinds.append(sys.modules["tensorflow"].errors.OpError)
+    return tuple(kinds)
+
+
 def run_reporting(fn, *args, debug=False):
     """Call fn(*args); a user error or failed run becomes `error: ...` and an exit code (returned)."""
-    usage, failures = USAGE_ERRORS, RunFailure
     try:
         fn(*args)
-    except failures as e:
-        if debug:
+    except Exception as e:
+        if debug or not isinstance(e, _failures() + USAGE_ERRORS):
             raise
+        failed = isinstance(e, _failures())
         print(f"error: {one_line(e)}", file=sys.stderr)
-        return FAILURE_EXIT
-    except usage as e:
-        if debug:
-            raise
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        return USAGE_EXIT
+        return FAILURE_EXIT if failed else USAGE_EXIT
     except KeyboardInterrupt:
         print("interrupted; what was written is complete (writes are atomic) — run again to resume",
               file=sys.stderr)

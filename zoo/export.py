@@ -4,11 +4,11 @@ SavedModel (serving signature with preprocessing included, loadable by `tf.saved
 import contextlib
 import os
 import shutil
-import tempfile
 
 import tensorflow as tf
 
-from zoo.checkpoints.io import sweep
+from zoo.checkpoints.io import OLD, roll_back, sweep, temporary_dir
+from zoo.ownership import owned
 from zoo.registry import get_spec
 
 
@@ -44,22 +44,24 @@ def _atomic_output(path, overwrite):
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     sweep(os.path.dirname(path))  # what killed exports left
-    work = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=os.path.dirname(path))
-    journal = None
-    try:
-        yield os.path.join(work, "out")
-        if os.path.isdir(path) and not os.path.islink(path):  # a directory cannot be replaced in one rename
-            journal = tempfile.mkdtemp(prefix=f".old-{os.getpid()}-", dir=os.path.dirname(path))
-            with open(os.path.join(journal, "TARGET"), "w") as f:
-                f.write(os.path.basename(path))
-            os.replace(path, os.path.join(journal, "item"))  # kept whole until the new one is in place
-        os.replace(os.path.join(work, "out"), path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if journal and not os.path.exists(path):  # failed between the renames: the old one goes back
-            os.replace(os.path.join(journal, "item"), path)
-        if journal:
-            shutil.rmtree(journal, ignore_errors=True)
+    directory = os.path.dirname(path)
+    work, journal = temporary_dir(directory), None
+    with contextlib.ExitStack() as owner_locks:  # held until the temporaries are gone
+        owner_locks.enter_context(owned(work))
+        try:
+            yield os.path.join(work, "out")
+            if os.path.isdir(path) and not os.path.islink(path):  # a directory cannot be replaced in one rename
+                journal = temporary_dir(directory, OLD)
+                owner_locks.enter_context(owned(journal))
+                with open(os.path.join(journal, "TARGET"), "w") as f:
+                    f.write(os.path.basename(path))
+                os.replace(path, os.path.join(journal, "item"))  # kept whole until the new one is in place
+            os.replace(os.path.join(work, "out"), path)
+        finally:
+            if journal:
+                roll_back(journal, directory)  # failed between the renames: the old one goes back
+                shutil.rmtree(journal, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class _Classifier(tf.Module):

@@ -13,6 +13,8 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from zoo.ownership import abandoned, owned
+
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 VAR_LIST = "var_list"
 _VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
@@ -47,6 +49,8 @@ def resolve_checkpoint(path):
             f.endswith(".index") for f in os.listdir(path)):
         path = os.path.join(path, "checkpoints")
     if os.path.isdir(path):
+        if any(f.startswith(OLD) for f in os.listdir(path)):
+            sweep(path)  # an overwrite killed half-way: its journal puts the old checkpoint back
         latest = tf.train.latest_checkpoint(path)
         if latest and os.path.exists(latest + ".index"):
             return latest
@@ -67,8 +71,10 @@ def resolve_checkpoint(path):
         path = path[:path.rindex(".data-")]
     if os.path.exists(path + ".index"):
         return path
-    if os.path.isdir(os.path.dirname(path) or ".") and sweep(os.path.dirname(path) or "."):
-        if os.path.exists(path + ".index"):  # an overwrite killed half-way: the old checkpoint is back
+    directory = os.path.dirname(os.path.abspath(path))
+    if any(f.startswith(OLD) for f in (os.listdir(directory) if os.path.isdir(directory) else ())):
+        sweep(directory)  # an overwrite killed half-way: its journal puts the old checkpoint back
+        if os.path.exists(path + ".index"):
             return path
     raise CheckpointError(
         f"No checkpoint at {path!r}: neither a directory nor a prefix with a '{os.path.basename(path)}.index' "
@@ -149,21 +155,12 @@ def _first_line(error):
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` still runs on this machine (a temporary owned by a dead one is debris)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+TMP, OLD = ".zoo-tmp-", ".zoo-old-"  # a new checkpoint/export being written; what an overwrite moved aside
 
 
-def _owner(name):
-    """The pid in a temporary's name `.KIND-PID-RANDOM`, or None."""
-    parts = name.split("-")
-    return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() else None
+def temporary_dir(directory, kind=TMP):
+    """A fresh temporary directory in `directory`, named `KIND-PID-*` (the pid only tells people whose it is)."""
+    return tempfile.mkdtemp(prefix=f"{kind}{os.getpid()}-", dir=directory)
 
 
 def _prefix_files(prefix):
@@ -177,32 +174,46 @@ def _move(names, source_dir, target_dir, rename=lambda f: f):
         os.replace(os.path.join(source_dir, f), os.path.join(target_dir, rename(f)))
 
 
+def roll_back(journal, directory):
+    """Put back what an overwrite moved into `journal`, unless the new checkpoint or export is complete.
+    Journal files: PREFIX (a checkpoint's name) or TARGET (an export's), and MOVED once every old file is aside
+    (before that the new files never moved in, so nothing in `directory` is removed). Returns what was done."""
+    def read(name):
+        path = os.path.join(journal, name)
+        return open(path).read().strip() if os.path.exists(path) else None
+
+    prefix, target, moved = read("PREFIX"), read("TARGET"), read("MOVED") is not None
+    if prefix:
+        prefix = os.path.join(directory, prefix)
+        if os.path.exists(prefix + ".index"):
+            return None  # the old index never left, or the new checkpoint is complete
+        if moved:  # the new data may be in place without its index: it goes, the old comes back
+            for f in _prefix_files(prefix):
+                os.remove(os.path.join(directory, f))
+        _move([f for f in os.listdir(journal) if f.startswith(os.path.basename(prefix) + ".")], journal, directory)
+        return f"restored {prefix} (an overwrite of it was interrupted)"
+    if target and not os.path.exists(os.path.join(directory, target)) and os.path.exists(os.path.join(journal, "item")):
+        os.replace(os.path.join(journal, "item"), os.path.join(directory, target))
+        return f"restored {os.path.join(directory, target)} (an overwrite of it was interrupted)"
+    return None
+
+
 def sweep(directory):
-    """Finish or undo what a killed writer left in `directory` (only temporaries of dead processes):
-    `.tmp-*` (a new checkpoint or export not yet in place) is removed; `.old-*` (the checkpoint or export an
-    overwrite was replacing) is deleted when the new one is complete, else moved back. Returns what was done."""
+    """Finish or undo what killed writers left in `directory`: their `.zoo-tmp-*` (a new checkpoint or export not
+    yet in place) is removed; their `.zoo-old-*` journal (what an overwrite was replacing) is rolled back unless
+    the new one is complete, then removed. Temporaries whose owner still runs are left alone
+    (`zoo.ownership`). Returns what was done."""
     done = []
     if not os.path.isdir(directory):
         return done
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
-        pid = _owner(name)
-        if not name.startswith((".tmp-", ".old-")) or pid is None or pid_alive(pid) or not os.path.isdir(path):
+        if not name.startswith((TMP, OLD)) or not os.path.isdir(path) or not abandoned(path):
             continue
-        if name.startswith(".old-") and os.path.exists(os.path.join(path, "PREFIX")):
-            with open(os.path.join(path, "PREFIX")) as f:
-                prefix = os.path.join(directory, f.read().strip())
-            if not os.path.exists(prefix + ".index"):  # the overwrite died half-way: the old one comes back
-                for f in _prefix_files(prefix):
-                    os.remove(os.path.join(directory, f))
-                _move([f for f in os.listdir(path) if f != "PREFIX"], path, directory)
-                done.append(f"restored {prefix} (an overwrite of it was interrupted)")
-        elif name.startswith(".old-") and os.path.exists(os.path.join(path, "TARGET")):  # an export's journal
-            with open(os.path.join(path, "TARGET")) as f:
-                target = os.path.join(directory, f.read().strip())
-            if not os.path.exists(target) and os.path.exists(os.path.join(path, "item")):
-                os.replace(os.path.join(path, "item"), target)
-                done.append(f"restored {target} (an overwrite of it was interrupted)")
+        if name.startswith(OLD):
+            restored = roll_back(path, directory)
+            if restored:
+                done.append(restored)
         shutil.rmtree(path, ignore_errors=True)
         done.append(f"removed {path}")
     return done
@@ -211,6 +222,8 @@ def sweep(directory):
 def check_destination(prefix, overwrite=False):
     """Refuse to write over an existing checkpoint unless `overwrite` (before any work is done)."""
     prefix = os.path.abspath(os.fspath(prefix))
+    if os.path.isdir(os.path.dirname(prefix)):
+        sweep(os.path.dirname(prefix))  # an interrupted overwrite is finished or undone before judging
     if os.path.exists(prefix + ".index") and not overwrite:
         raise FileExistsError(f"{prefix} already exists (a checkpoint); pass --overwrite (overwrite=True) to "
                               "replace it, or choose another destination.")
@@ -222,38 +235,39 @@ def atomic_prefix(prefix, overwrite=False):
     """Yield a temporary prefix in `prefix`'s directory; on success move its files to `prefix`.
 
     The new checkpoint is written completely under the temporary name first. Replacing an existing one
-    (`overwrite`) moves the old files aside into `.old-PID-*` (index first) before the new ones move in (data
-    first, index last), then deletes them: a kill at any moment leaves either the old or the new checkpoint
-    readable, and `sweep` (run before every write) finishes the job. On failure nothing new is left behind.
+    (`overwrite`) moves the old files into a `.zoo-old-*` journal (index first) before the new ones move in (data
+    first, index last), then deletes the journal: a kill at any moment leaves the old or the new checkpoint, and
+    `sweep` (run by the next writer, and by a reader that finds no index) finishes the job.
     """
-    prefix = check_destination(prefix, overwrite)
+    prefix = os.path.abspath(os.fspath(prefix))
     directory = os.path.dirname(prefix)
     os.makedirs(directory, exist_ok=True)
-    sweep(directory)
-    tmp_dir = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=directory)
-    old_dir = None
-    try:
-        yield os.path.join(tmp_dir, "ckpt")
-        written = [f for f in os.listdir(tmp_dir) if f.startswith("ckpt.")]
-        if not any(f.endswith(".index") for f in written):
-            raise CheckpointError(f"Writing {prefix!r} produced no .index file")
-        check_destination(prefix, overwrite)  # another writer may have finished first
-        old = _prefix_files(prefix)
-        if old:
-            old_dir = tempfile.mkdtemp(prefix=f".old-{os.getpid()}-", dir=directory)
-            with open(os.path.join(old_dir, "PREFIX"), "w") as f:
-                f.write(os.path.basename(prefix))
-            for f in sorted(old, key=lambda f: not f.endswith(".index")):  # the index first: unreadable, not mixed
-                os.replace(os.path.join(directory, f), os.path.join(old_dir, f))
-        _move(written, tmp_dir, directory, rename=lambda f: os.path.basename(prefix) + f[len("ckpt"):])
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        if old_dir:
-            if os.path.exists(prefix + ".index"):
-                shutil.rmtree(old_dir, ignore_errors=True)
-            else:  # failed between the two moves: put the old checkpoint back
-                _move([f for f in os.listdir(old_dir) if f != "PREFIX"], old_dir, directory)
-                shutil.rmtree(old_dir, ignore_errors=True)
+    check_destination(prefix, overwrite)
+    tmp_dir = temporary_dir(directory)
+    journal = None
+    with contextlib.ExitStack() as owner_locks:  # held until the temporaries are gone
+        owner_locks.enter_context(owned(tmp_dir))
+        try:
+            yield os.path.join(tmp_dir, "ckpt")
+            written = [f for f in os.listdir(tmp_dir) if f.startswith("ckpt.")]
+            if not any(f.endswith(".index") for f in written):
+                raise CheckpointError(f"Writing {prefix!r} produced no .index file")
+            check_destination(prefix, overwrite)  # another writer may have finished first
+            old = _prefix_files(prefix)
+            if old:
+                journal = temporary_dir(directory, OLD)
+                owner_locks.enter_context(owned(journal))
+                with open(os.path.join(journal, "PREFIX"), "w") as f:
+                    f.write(os.path.basename(prefix))
+                for f in sorted(old, key=lambda f: not f.endswith(".index")):  # the index first: unreadable, not mixed
+                    os.replace(os.path.join(directory, f), os.path.join(journal, f))
+                open(os.path.join(journal, "MOVED"), "w").close()
+            _move(written, tmp_dir, directory, rename=lambda f: os.path.basename(prefix) + f[len("ckpt"):])
+        finally:
+            if journal:
+                roll_back(journal, directory)  # nothing to do when the new checkpoint is complete
+                shutil.rmtree(journal, ignore_errors=True)
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _write_state_file(prefix):

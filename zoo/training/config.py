@@ -102,6 +102,10 @@ def check_keys(c):
             close = difflib.get_close_matches(key, list(known.keys()), n=3)
             raise ValueError(f"Unknown config key {key!r}" + (f"; did you mean {close}?" if close else
                                                               "; see zoo/training/config.py for the keys."))
+    missing = [key for key in known.keys() if key not in c]
+    if missing:
+        raise ValueError(f"The config lacks {missing}: build it from zoo.training.config.default_config() and "
+                         "change what you need (as configs/*.py do).")
 
 
 def scopes(text):
@@ -113,6 +117,8 @@ def validate(c):
     check_keys(c)
     for key, (low, high, low_in, high_in) in RANGES.items():
         value = c[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"config {key}={value!r} must be a number.")
         ok = (value >= low if low_in else value > low) and (value <= high if high_in else value < high)
         if not ok or value != value:
             raise ValueError(f"config {key}={value!r} is out of range: it must be "

@@ -289,8 +289,16 @@ def evaluate_workdir(c, workdir, checkpoint=None, log=None):
         if c.impl == "slim":
             from zoo.training.tf1_loop import evaluate_tf1
 
-            latest = latest or tf.train.latest_checkpoint(checkpoint_dir)
-            metrics = evaluate_tf1(c, latest, image_size, _num_classes(c))
+            for candidate in [latest] if latest else checkpoints_newest_first(checkpoint_dir):
+                try:
+                    metrics = evaluate_tf1(c, candidate, image_size, _num_classes(c))
+                except zoo.checkpoints.CheckpointError as e:  # truncated or corrupt: the one before it
+                    log(f"checkpoint {candidate} is unreadable ({str(e).splitlines()[0]}); falling back")
+                    continue
+                latest = candidate
+                break
+            else:
+                raise zoo.checkpoints.CheckpointError(f"No checkpoint in {checkpoint_dir} can be read.")
         else:
             strategy = create_strategy(c.strategy, c.tpu)
             with strategy.scope():

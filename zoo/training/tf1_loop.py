@@ -87,12 +87,13 @@ def train_tf1(c, workdir, num_classes, log=print):
                 return tf.constant(True)
 
         with tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)):
-            train_op = tf.cond(finite, apply, lambda: tf.constant(False))  # a non-finite step is not applied
+            applied = tf.cond(finite, apply, lambda: tf.constant(False))  # a non-finite step is not applied
+        train_op = applied.op
         weights_finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in tf.compat.v1.global_variables()
                                         if v.dtype.base_dtype.is_floating])
         if c.moving_average_decay:
             ema = tf.compat.v1.train.ExponentialMovingAverage(c.moving_average_decay, step)
-            with tf.control_dependencies([train_op]):
+            with tf.control_dependencies([applied]):
                 train_op = ema.apply(slim.get_model_variables())
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
         if c.init_checkpoint:  # the TF1 way: init_from_checkpoint with an assignment map
@@ -106,8 +107,8 @@ def train_tf1(c, workdir, num_classes, log=print):
         init = tf.compat.v1.global_variables_initializer()
         with tf.compat.v1.Session() as sess:
             sess.run(init)
-            latest = None
-            for candidate in checkpoints_newest_first(ckpt_dir):  # the newest one that reads
+            latest, candidates = None, checkpoints_newest_first(ckpt_dir)
+            for candidate in candidates:  # the newest one that reads
                 try:
                     saver.restore(sess, candidate)
                 except (tf.errors.OpError, IndexError, ValueError) as e:
@@ -117,12 +118,16 @@ def train_tf1(c, workdir, num_classes, log=print):
                 latest = candidate
                 log(f"resumed from {latest} at step {sess.run(step)}")
                 break
+            if candidates and latest is None:
+                raise zoo.checkpoints.CheckpointError(
+                    f"No checkpoint in {ckpt_dir} can be read ({len(candidates)} tried, all corrupt). Move the "
+                    "directory away to start afresh, or restore it from a backup.")
             history, losses, accs = [], [], []
             current, window_start, window_step = sess.run(step), time.time(), sess.run(step)
             prefix, skipped, skipped_in_row = latest, 0, 0
             while current < total_steps:
-                applied, loss_value, acc_value = sess.run([train_op, total_loss, accuracy])
-                if not applied:
+                _, was_applied, loss_value, acc_value = sess.run([train_op, applied, total_loss, accuracy])
+                if not was_applied:
                     skipped, skipped_in_row = skipped + 1, skipped_in_row + 1
                     check_skip(c, current + 1, loss_value, skipped, skipped_in_row, prefix, log)
                     continue

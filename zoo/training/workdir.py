@@ -1,15 +1,11 @@
-"""One training run per workdir: a lock file naming its owner, and the newest checkpoint that still reads.
-
-Why our own lock rather than `fcntl.flock`: the lock must be visible and explainable (who holds it, since when)
-and must outlive a `kill -9` as evidence, to be declared stale only when its process is gone from this host.
-"""
+"""One training run per workdir: a lock naming its owner, and the newest checkpoint that still reads."""
 import json
 import os
 import socket
 import time
 
-from zoo.checkpoints.io import pid_alive
 from zoo.errors import WorkdirBusyError
+from zoo.ownership import try_lock
 
 LOCK_NAME = ".lock"
 
@@ -27,68 +23,54 @@ def is_chief() -> bool:
 
 
 class WorkdirLock:
-    """`with WorkdirLock(workdir, log):` — created with O_EXCL (atomic on local and NFS v3+ filesystems),
-    holding {pid, host, started}; a lock left by a dead process on this host is taken over (and said so). Only
-    the chief of a multi-worker run takes it."""
+    """`with WorkdirLock(workdir, log):` — an exclusive `flock` on `WORKDIR/.lock` for the run, which the kernel
+    drops when the process ends (`kill -9` included), so a dead run never blocks the next one and a reused pid is
+    never mistaken for it. The file says who holds it ({pid, host, started}; empty when free) and is never
+    deleted (deleting a lock file lets two runs lock two different files). Only the chief of a multi-worker run
+    takes it."""
 
     def __init__(self, workdir, log=print):
-        self.path, self.log = os.path.join(workdir, LOCK_NAME), log
+        self.path, self.log, self.fd = os.path.join(workdir, LOCK_NAME), log, None
+
+    def _owner(self):
+        try:
+            return json.loads(os.pread(self.fd, 4096, 0) or b"{}")
+        except ValueError:
+            return {}
 
     def __enter__(self):
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         if not is_chief():
-            self.path = None
             return self
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                self._break_if_stale()
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            return self
-        raise WorkdirBusyError(f"Could not take the lock {self.path}; another run keeps taking it.")
-
-    def _break_if_stale(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            with open(self.path) as f:
-                owner = json.load(f)
-        except (OSError, ValueError):
-            owner = {}
-        host, pid = owner.get("host"), owner.get("pid")
-        if host == socket.gethostname() and isinstance(pid, int) and not pid_alive(pid):
-            self.log(f"taking over the lock of a run that is gone (pid {pid}, started {owner.get('started')})")
-            try:
-                os.remove(self.path)
-            except FileNotFoundError:
-                pass
-            return
-        if not owner:  # being written right now, or garbage: give the writer a moment, then decide
-            time.sleep(0.2)
-            if os.path.exists(self.path) and os.path.getsize(self.path) == 0:
-                os.remove(self.path)
-                return
-            if os.path.exists(self.path):
-                raise WorkdirBusyError(f"{self.path} is not a lock this zoo wrote (unreadable); delete it if no "
-                                       "training run uses this workdir.")
-            return
-        raise WorkdirBusyError(
-            f"{os.path.dirname(self.path)} is in use by another training run (pid {pid} on {host}, started "
-            f"{owner.get('started')}). Wait for it, use another --workdir, or delete {self.path} if that run is "
-            "gone (another host's process cannot be checked from here).")
+            locked = try_lock(self.fd)
+        except OSError as e:  # a filesystem without locks
+            self.log(f"cannot lock {self.path} ({e}); running without a workdir lock")
+            os.close(self.fd)
+            self.fd = None
+            return self
+        owner = self._owner()
+        if not locked:
+            os.close(self.fd)
+            self.fd = None
+            raise WorkdirBusyError(
+                f"{os.path.dirname(self.path)} is in use by another training run (pid {owner.get('pid')} on "
+                f"{owner.get('host')}, started {owner.get('started')}). Wait for it to finish, or use another "
+                "--workdir.")
+        if owner:
+            self.log(f"the previous run on this workdir (pid {owner.get('pid')}, started {owner.get('started')}) "
+                     "ended without finishing; its lock is free, continuing")
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, json.dumps(me).encode(), 0)
+        return self
 
     def __exit__(self, *exc):
-        if self.path is None:
-            return
-        try:
-            with open(self.path) as f:
-                mine = json.load(f).get("pid") == os.getpid()
-        except (OSError, ValueError):
-            mine = False
-        if mine:
-            os.remove(self.path)
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)  # free
+            os.close(self.fd)
+            self.fd = None
 
 
 def checkpoints_newest_first(directory):
@@ -126,6 +108,9 @@ def restore_newest_readable(checkpoint, directory, log=print, only=None, partial
             (status.expect_partial() if partial else status).assert_existing_objects_matched()
         except (tf.errors.OpError, IndexError) as e:  # IndexError: "Read less bytes than requested"
             reason = (getattr(e, "message", None) or str(e)).strip().splitlines()[0]
+            if only:
+                raise CheckpointError(f"Checkpoint {prefix} cannot be read ({reason}): truncated or corrupt; copy "
+                                      "it again.") from None
             log(f"checkpoint {prefix} is unreadable ({reason}); falling back to the one before it")
             continue
         except (AssertionError, ValueError) as e:  # unmatched objects, or a variable of another shape

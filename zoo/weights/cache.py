@@ -17,6 +17,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from zoo.ownership import OWNER_FILE, abandoned, owned, try_lock
+
 CHUNK = 1 << 20
 
 
@@ -80,15 +82,13 @@ class _Retry(Exception):
 
 
 def sweep_partials(directory):
-    """Remove what killed downloads and extractions left (`NAME.PID-*.part`, `NAME.PID-*.extracting`) when
-    their process is gone; a live one's are left alone."""
-    from zoo.checkpoints.io import pid_alive
-
+    """Remove what killed downloads and extractions left (`NAME.PID-*.part`, `NAME.PID-*.extracting`); a live
+    process's are left alone (it holds their lock: `zoo.ownership`)."""
     if not os.path.isdir(directory):
         return
     for name in os.listdir(directory):
         match = re.search(r"\.(\d+)-[^.]*\.(part|extracting)$", name)
-        if match and not pid_alive(int(match.group(1))):
+        if match and abandoned(os.path.join(directory, name)):
             path = os.path.join(directory, name)
             shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
 
@@ -111,8 +111,11 @@ def download(url, dest, sha256=None, progress=None, timeout=None, stall=None, re
     bar = _Progress(f"Downloading {os.path.basename(dest)}", progress is not False, sys.stderr.isatty())
     fd, part = tempfile.mkstemp(prefix=f"{os.path.basename(dest)}.{os.getpid()}-", suffix=".part", dir=directory)
     state = {"digest": hashlib.sha256(), "done": 0}
+    if bar.enabled:
+        bar.say(f"Downloading {url} to {dest}")
     try:
         with os.fdopen(fd, "wb") as out:
+            try_lock(out.fileno())  # held while this process writes it: a sweep leaves it alone
             for attempt in range(retries + 1):
                 try:
                     _transfer(url, out, state, bar, timeout, stall)
@@ -226,6 +229,12 @@ def extract(tarball, target):
     sweep_partials(os.path.dirname(target))
     tmp = tempfile.mkdtemp(prefix=f"{os.path.basename(target)}.{os.getpid()}-", suffix=".extracting",
                            dir=os.path.dirname(target))
+    with owned(tmp):
+        _extract_into(tarball, target, tmp)
+    return target
+
+
+def _extract_into(tarball, target, tmp):
     try:
         try:
             with tarfile.open(tarball) as archive:
@@ -235,6 +244,7 @@ def extract(tarball, target):
         except (tarfile.TarError, EOFError, OSError) as e:
             raise UnsafeArchiveError(f"{tarball} is not a readable tar archive ({e}); delete it and "
                                      "download again.") from None
+        os.remove(os.path.join(tmp, OWNER_FILE))  # ours, not the archive's
         try:
             os.replace(tmp, target)
         except OSError:
