@@ -21,7 +21,7 @@ from zoo.training.ema import ExponentialMovingAverage
 from zoo.training.tf1_loop import check_skip
 from zoo.training.optimizers import create_optimizer, steps_for
 from zoo.training.strategy import create_strategy
-from zoo.training.workdir import WorkdirLock, checkpoints_newest_first, restore_newest_readable
+from zoo.training.workdir import WorkdirLock, checkpoints_newest_first, read_newest, restore_newest_readable
 
 
 def _num_classes(c):
@@ -289,16 +289,9 @@ def evaluate_workdir(c, workdir, checkpoint=None, log=None):
         if c.impl == "slim":
             from zoo.training.tf1_loop import evaluate_tf1
 
-            for candidate in [latest] if latest else checkpoints_newest_first(checkpoint_dir):
-                try:
-                    metrics = evaluate_tf1(c, candidate, image_size, _num_classes(c))
-                except zoo.checkpoints.CheckpointError as e:  # truncated or corrupt: the one before it
-                    log(f"checkpoint {candidate} is unreadable ({str(e).splitlines()[0]}); falling back")
-                    continue
-                latest = candidate
-                break
-            else:
-                raise zoo.checkpoints.CheckpointError(f"No checkpoint in {checkpoint_dir} can be read.")
+            latest, metrics = read_newest(checkpoint_dir,
+                                          lambda prefix: evaluate_tf1(c, prefix, image_size, _num_classes(c)),
+                                          zoo.checkpoints.CheckpointError, log, only=latest)
         else:
             strategy = create_strategy(c.strategy, c.tpu)
             with strategy.scope():

@@ -14,7 +14,7 @@ from zoo.data import dataset_info
 from zoo.errors import NonFiniteLossError
 from zoo.training.config import scopes
 from zoo.training.optimizers import learning_rate, steps_for
-from zoo.training.workdir import checkpoints_newest_first
+from zoo.training.workdir import read_newest
 
 
 def _tf1_optimizer(c, lr):
@@ -107,21 +107,10 @@ def train_tf1(c, workdir, num_classes, log=print):
         init = tf.compat.v1.global_variables_initializer()
         with tf.compat.v1.Session() as sess:
             sess.run(init)
-            latest, candidates = None, checkpoints_newest_first(ckpt_dir)
-            for candidate in candidates:  # the newest one that reads
-                try:
-                    saver.restore(sess, candidate)
-                except (tf.errors.OpError, IndexError, ValueError) as e:
-                    log(f"checkpoint {candidate} is unreadable ({str(e).strip().splitlines()[0][:200]}); falling "
-                        "back to the one before it")
-                    continue
-                latest = candidate
+            latest, _ = read_newest(ckpt_dir, lambda prefix: saver.restore(sess, prefix),
+                                    (tf.errors.OpError, IndexError, ValueError), log)
+            if latest:
                 log(f"resumed from {latest} at step {sess.run(step)}")
-                break
-            if candidates and latest is None:
-                raise zoo.checkpoints.CheckpointError(
-                    f"No checkpoint in {ckpt_dir} can be read ({len(candidates)} tried, all corrupt). Move the "
-                    "directory away to start afresh, or restore it from a backup.")
             history, losses, accs = [], [], []
             current, window_start, window_step = sess.run(step), time.time(), sess.run(step)
             prefix, skipped, skipped_in_row = latest, 0, 0

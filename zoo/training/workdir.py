@@ -92,36 +92,50 @@ def _step_of(prefix):
     return int(tail) if tail.isdigit() else -1
 
 
-def restore_newest_readable(checkpoint, directory, log=print, only=None, partial=False):
-    """Restore `checkpoint` (a tf.train.Checkpoint) from the newest readable checkpoint in `directory` (or
-    exactly `only`); a newer one that cannot be read (truncated, corrupt) is named and skipped, never deleted.
-    `partial`: the checkpoint may hold more (an optimizer) than is restored. Returns the prefix used, or None
-    when the directory holds none."""
-    import tensorflow as tf
-
+def read_newest(directory, read, unreadable, log=print, only=None):
+    """`read(prefix)` on the newest checkpoint in `directory` (or exactly `only`) that reads: one raising
+    `unreadable` (truncated, corrupt) is named and skipped, never deleted. Returns (prefix, what read returned),
+    or (None, None) when the directory holds none. The one fallback rule of the training loop, the TF1 loop and
+    eval."""
     from zoo.checkpoints import CheckpointError
 
     candidates = [only] if only else checkpoints_newest_first(directory)
     for prefix in candidates:
         try:
-            status = checkpoint.restore(prefix)
-            (status.expect_partial() if partial else status).assert_existing_objects_matched()
-        except (tf.errors.OpError, IndexError) as e:  # IndexError: "Read less bytes than requested"
-            reason = (getattr(e, "message", None) or str(e)).strip().splitlines()[0]
+            result = read(prefix)
+        except unreadable as e:
+            reason = (getattr(e, "message", None) or str(e)).strip().splitlines()[0][:200]
             if only:
                 raise CheckpointError(f"Checkpoint {prefix} cannot be read ({reason}): truncated or corrupt; copy "
                                       "it again.") from None
             log(f"checkpoint {prefix} is unreadable ({reason}); falling back to the one before it")
             continue
+        if prefix != candidates[0]:
+            log(f"using {prefix}, the newest readable checkpoint (newer ones are left as they are)")
+        return prefix, result
+    if candidates:
+        raise CheckpointError(f"No checkpoint in {directory} can be read ({len(candidates)} tried, all corrupt). "
+                              "Move the directory away to start afresh, or restore it from a backup.")
+    return None, None
+
+
+def restore_newest_readable(checkpoint, directory, log=print, only=None, partial=False):
+    """Restore `checkpoint` (a tf.train.Checkpoint) from the newest readable checkpoint in `directory` (or exactly
+    `only`; see `read_newest`). `partial`: the checkpoint may hold more (an optimizer) than is restored. Returns
+    the prefix used, or None when the directory holds none."""
+    import tensorflow as tf
+
+    from zoo.checkpoints import CheckpointError
+
+    def restore(prefix):
+        try:
+            status = checkpoint.restore(prefix)
+            (status.expect_partial() if partial else status).assert_existing_objects_matched()
         except (AssertionError, ValueError) as e:  # unmatched objects, or a variable of another shape
             raise CheckpointError(
                 f"{prefix} does not fit the model this config builds ({str(e).strip().splitlines()[0][:200]}). "
                 "A workdir holds one experiment: run with the config it was trained with, or a new "
                 "--workdir.") from None
-        if prefix != candidates[0]:
-            log(f"resumed from {prefix}, the newest readable checkpoint (newer ones are left as they are)")
-        return prefix
-    if candidates:
-        raise CheckpointError(f"No checkpoint in {directory} can be read ({len(candidates)} tried, all corrupt). "
-                              "Move the directory away to start afresh, or restore it from a backup.")
-    return None
+
+    # IndexError: "Read less bytes than requested" (a truncated shard)
+    return read_newest(directory, restore, (tf.errors.OpError, IndexError), log, only)[0]
