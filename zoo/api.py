@@ -4,7 +4,8 @@ import functools
 import numpy as np
 
 from zoo import preprocessing
-from zoo.checkpoints import CheckpointReader, plan_load, write_checkpoint
+from zoo.checkpoints import plan_load, write_checkpoint
+from zoo.checkpoints.engine import as_reader
 from zoo.checkpoints.io import ArrayReader
 from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.native import is_native, native_class
@@ -130,7 +131,7 @@ def load_checkpoint(model, checkpoint, **options):
     variables = slim_variables(model)
     shapes = {name: _shape(v) for name, v in variables.items()}
     spec = get_spec(model.arch)
-    reader = checkpoint if isinstance(checkpoint, (CheckpointReader, ArrayReader)) else CheckpointReader(checkpoint)
+    reader = as_reader(checkpoint)
     if reader.kind == "tf2-object":
         from zoo.checkpoints.convert import native_object_values
 

@@ -111,7 +111,7 @@ def _apply_assignment_map(keys, assignment_map):
 def plan_load(reader, target_shapes, **options):
     """Match `reader`'s keys to `target_shapes` ({slim_name: shape}) and read the values to assign;
     returns (report, {target: array}). Options as `match_keys`."""
-    reader = _as_reader(reader)
+    reader = as_reader(reader)
     report, plan = match_keys(reader, target_shapes, **options)
     values = {}
     for target, (source, cut) in plan.items():
@@ -127,7 +127,8 @@ def plan_load(reader, target_shapes, **options):
     return report, values
 
 
-def _as_reader(reader):
+def as_reader(reader):
+    """A reader as given, or a `CheckpointReader` of a path."""
     return reader if isinstance(reader, (CheckpointReader, ArrayReader)) else CheckpointReader(reader)
 
 
@@ -143,7 +144,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
     """
     if head not in HEAD_MODES:
         raise ValueError(f"head={head!r}; choose one of {HEAD_MODES}")
-    reader = _as_reader(reader)
+    reader = as_reader(reader)
     report = LoadReport(checkpoint=reader.prefix)
     renamed = _apply_assignment_map(reader.keys(), assignment_map)
     source_of = {target: key for key, target in renamed.items()}

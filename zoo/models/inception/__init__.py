@@ -1,6 +1,5 @@
 """Inception v1 (224x224) and v3 (299x299, auxiliary logits) from `tf_slim.nets`; published TF-Slim
 checkpoints have 1001 classes; inception preprocessing."""
-import functools
 
 from tf_slim.nets import inception_v1 as slim_v1
 from tf_slim.nets import inception_v3 as slim_v3
