@@ -45,10 +45,7 @@ def cmd_convert(args):
     from zoo.checkpoints import convert
     from zoo.checkpoints.io import CheckpointReader
 
-    from zoo.checkpoints.io import check_destination
-
     _check_count("--num-classes", args.num_classes)
-    check_destination(args.dst, args.overwrite)
     kind = CheckpointReader(args.src).kind
     if args.to == "native":
         if not args.model:
@@ -72,28 +69,24 @@ def cmd_convert(args):
 
 
 def cmd_import_frozen_graph(args):
-    from zoo.checkpoints import match_keys
-    from zoo.checkpoints.frozen import frozen_graph_reader, frozen_graph_to_checkpoint
-    from zoo.checkpoints.inspect import guess_architecture
-
+    import zoo
+    from zoo.checkpoints import match_keys, write_checkpoint
+    from zoo.checkpoints.frozen import frozen_graph_reader
+    from zoo.checkpoints.inspect import guess_architecture, slim_signature
     from zoo.checkpoints.io import check_destination
 
-    check_destination(args.output_prefix, args.overwrite)
+    check_destination(args.output_prefix, args.overwrite)  # before the graph is parsed
     reader = frozen_graph_reader(args.pb)
     if args.model:
-        import zoo
-
         spec = zoo.get_spec(args.model)
-        from zoo.checkpoints.inspect import slim_signature
-
         report, _ = match_keys(reader, slim_signature(args.model), head_scopes=spec.mapping.head_variable_scopes,
                                strict=not args.lenient)
         print(report)
     else:
         for g in guess_architecture(reader.shapes):
             print(f"fits {g['model']}: {100 * g['explained']:.1f}% of its weight nodes by name and shape")
-    print(f"wrote {frozen_graph_to_checkpoint(args.pb, args.output_prefix, args.overwrite)} "
-          f"({len(reader.keys())} weight constants)")
+    prefix = write_checkpoint({k: reader.get(k) for k in reader.keys()}, args.output_prefix, args.overwrite)
+    print(f"wrote {prefix} ({len(reader.keys())} weight constants)")
 
 
 def _check_count(flag, value, low=1):
