@@ -112,13 +112,14 @@ def _randomize_batch_norm(graph, seed=0):
 @pytest.fixture(scope="session")
 def tf1_checkpoints(tmp_path_factory):
     """Per architecture: a TF1 checkpoint written by `tf.compat.v1.train.Saver` from the slim graph
-    (random weights, batch-norm statistics randomized), and that graph."""
+    (random weights from a fixed seed, so that a failure reproduces; batch-norm statistics randomized), and
+    that graph."""
     cache = {}
 
     def get(arch, image_size=None, **kwargs):
         key = (arch, image_size, tuple(sorted(kwargs.items())))
         if key not in cache:
-            graph = zoo.create_model(arch, "slim", image_size=image_size, **kwargs)
+            graph = zoo.create_model(arch, "slim", image_size=image_size, seed=0, **kwargs)
             _randomize_batch_norm(graph)
             prefix = graph.save(str(tmp_path_factory.mktemp(arch) / "model.ckpt"))
             cache[key] = (prefix, graph)

@@ -12,7 +12,9 @@ from zoo.registry import get_spec
 class SlimGraphModel:
     """The original net in a `tf.compat.v1` graph; `net_fn` and `arg_scope` expose the raw slim code."""
 
-    def __init__(self, arch, num_classes=None, image_size=None, is_training=False, **kwargs):
+    def __init__(self, arch, num_classes=None, image_size=None, is_training=False, seed=None, **kwargs):
+        """`seed`: the graph-level seed (`tf.compat.v1.set_random_seed`), so that the same seed draws the same
+        initial weights; `kwargs`: the architecture's options."""
         spec = get_spec(arch)
         self.arch, self.spec = arch, spec
         self.num_classes = spec.num_classes if num_classes is None else num_classes
@@ -20,6 +22,8 @@ class SlimGraphModel:
         self.net_fn, self.arg_scope = spec.slim_net, spec.slim_arg_scope
         scope_kwargs, net_kwargs = spec.split_kwargs(kwargs)
         with tf1_graph() as self.graph:
+            if seed is not None:
+                tf.compat.v1.set_random_seed(seed)
             self.images = tf.compat.v1.placeholder(
                 tf.float32, [None, self.image_size, self.image_size, spec.channels], name="images")
             with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
