@@ -61,17 +61,31 @@ PARITY_TABLE = [
     ("mobilenet_v2_140", {}, 64),
     ("mobilenet_v2_035", {}, 64),
     ("resnet_v1_50", {}, 32),
+    ("resnet_v2_50", {}, 32),
+    ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
+    ("inception_v2", {}, 64),
+    ("inception_v3", {}, 160),
+    ("inception_v4", {}, 107),  # the smallest input whose Mixed_6h still fits the aux head's 5x5 pool
+    ("inception_resnet_v2", {}, 107),  # likewise (PreAuxLogits)
+    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
+    ("alexnet_v2", {}, 195),  # fc6 is a 5x5 VALID conv over pool5: 195 is the smallest input it takes
+]
+# The deeper and wider variants of a family: the family's battery above covers their code (the same builder and
+# mapping; only block counts or widths differ), and each adds one forward check (slim graph -> TF1 checkpoint ->
+# shim and Keras 3 native, tests/test_parity.py) — so that the suite keeps its time budget as the zoo grows.
+FORWARD_TABLE = [
     ("resnet_v1_101", {}, 32),
     ("resnet_v1_152", {}, 32),
-    ("resnet_v2_50", {}, 32),
+    ("resnet_v1_200", {}, 32),
     ("resnet_v2_101", {}, 32),
     ("resnet_v2_152", {}, 32),
-    ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
-    ("inception_v3", {}, 160),
-    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
+    ("resnet_v2_200", {}, 32),
     ("vgg_19", {}, None),
+    ("vgg_a", {}, None),
+    ("overfeat", {}, None),  # AlexNet v2's builder pieces; fc6 is 6x6 VALID: 231x231, the default, is the smallest
 ]
-HEAVY = {"vgg_16", "vgg_19", "resnet_v1_152", "resnet_v2_152"}
+HEAVY = {"vgg_16", "vgg_19", "vgg_a", "overfeat", "resnet_v1_152", "resnet_v2_152", "resnet_v1_200", "resnet_v2_200",
+         "inception_resnet_v2"}
 
 
 def parity_params(rows):

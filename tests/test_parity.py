@@ -11,7 +11,7 @@ import tensorflow as tf
 import zoo
 from zoo import compat
 from zoo.nn import kit
-from conftest import PARITY_TABLE, case_images, parity_params, random_images
+from conftest import FORWARD_TABLE, PARITY_TABLE, case_images, parity_params, random_images
 
 CASES = parity_params(PARITY_TABLE)
 BN_CASES = parity_params([r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))])
@@ -22,7 +22,22 @@ KERASES = pytest.mark.parametrize("keras", ["keras", "tf_keras"])
 
 
 def test_every_registered_model_has_a_parity_case():
-    assert sorted(IDS) == zoo.list_models()
+    assert sorted(IDS + [r[0] for r in FORWARD_TABLE]) == zoo.list_models()
+
+
+@pytest.mark.parametrize("case", parity_params(FORWARD_TABLE))
+def test_deep_variant_forward(case, tf1_checkpoints):
+    """A family's deeper variants: `zoo inspect` recognises the slim graph's TF1 checkpoint, which loads strictly
+    into the shim and the Keras 3 native, both giving the graph's logits (the family's battery covers the rest)."""
+    prefix, graph = tf1_checkpoints(case[0], image_size=case[2], **case[1])
+    _assert_inspect_recognises(case[0], prefix)
+    images = _images(case)
+    expected = graph(images)
+    shim = _loaded(case, "shim", prefix)
+    np.testing.assert_allclose(shim(images).numpy(), expected, rtol=0, atol=1e-5)
+    native = _loaded(case, "native", prefix, "keras")
+    assert native.load_report.ok and len(native.load_report.mapped) == len(graph.variables)
+    np.testing.assert_allclose(np.asarray(native(images)), expected, rtol=1e-5, atol=1e-5)
 
 
 def _loaded(case, impl, prefix, keras=None):
@@ -33,9 +48,20 @@ def _loaded(case, impl, prefix, keras=None):
 _images = case_images
 
 
+def _assert_inspect_recognises(arch, prefix):
+    """`zoo inspect` names the checkpoint's own architecture first. (Not every key need match at the default
+    size: a small input changes the aux heads' kernel shapes.)"""
+    from zoo.checkpoints.inspect import guess_architecture
+
+    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    best = guess_architecture({k: tuple(v) for k, v in shapes.items()})[0]
+    assert best["model"] == arch and best["explained"] > 0.9, best
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_shim_matches_slim_graph(case, tf1_checkpoints):
     prefix, graph = tf1_checkpoints(case[0], image_size=case[2], **case[1])
+    _assert_inspect_recognises(case[0], prefix)
     shim = _loaded(case, "shim", prefix)
     graph_shapes = {name: tuple(v.shape.as_list()) for name, v in graph.slim_variables().items()}
     shim_shapes = {name: tuple(v.shape.as_list()) for name, v in shim.slim_variables().items()}
@@ -82,7 +108,7 @@ def _loss(model, images, labels):
 def test_native_gradients_and_momentum_steps_match_shim(case, keras, tf1_checkpoints):
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
     native, shim = _loaded(case, "native", prefix, keras), _loaded(case, "shim", prefix)
-    batch = 2 if case[0].startswith("vgg") else 8  # VGG at 224x224 is 138M parameters: keep it small
+    batch = 2 if zoo.get_spec(case[0]).num_params > 1e8 else 8  # VGG, OverFeat: >100M parameters, keep it small
     images = _images(case, batch=batch, seed=3)
     labels = np.random.RandomState(4).randint(0, 10, batch)
     native_vars, shim_vars = zoo.slim_variables(native), zoo.slim_variables(shim)

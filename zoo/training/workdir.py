@@ -74,7 +74,9 @@ class WorkdirLock:
 
 
 def checkpoints_newest_first(directory):
-    """Checkpoint prefixes in `directory`, newest first: the state file's list, then any other `*.index`."""
+    """Checkpoint prefixes in `directory`, newest first: the state file's list, then any other `*.index`. A listed
+    prefix without its index is left out: CheckpointManager records the new state before deleting the checkpoints
+    beyond max_to_keep (index first), so a run killed during that sweep lists a checkpoint it was removing."""
     import tensorflow as tf
 
     state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
@@ -83,6 +85,7 @@ def checkpoints_newest_first(directory):
         listed.append(os.path.join(directory, os.path.basename(state.model_checkpoint_path)))
     found = [os.path.join(directory, f[:-len(".index")]) for f in os.listdir(directory) if f.endswith(".index")] \
         if os.path.isdir(directory) else []
+    listed = [p for p in listed if os.path.exists(p + ".index")]
     ordered = sorted(set(listed + found), key=lambda p: (_step_of(p), p in listed), reverse=True)
     return ordered
 

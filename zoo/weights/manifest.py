@@ -90,6 +90,10 @@ def resolve(architecture, tag=True):
     """The entry for `architecture` with `tag` (True: the architecture's default entry)."""
     known = entries()
     mine = {n: e for n, e in known.items() if e["architecture"] == architecture}
+    unpublished = _load(manifest_path()).get("unpublished", {})
+    if not mine and architecture in unpublished:
+        raise ManifestError(f"No published weights for {architecture!r} ({unpublished[architecture]}); train it "
+                            "(train.py) or pass pretrained=PATH for a local checkpoint or tarball.")
     if not mine:
         raise ManifestError(f"No published weights for {architecture!r} in the manifest; weights exist for "
                             f"{sorted({e['architecture'] for e in known.values()})}. Pass pretrained=PATH for "

@@ -1,4 +1,4 @@
-"""ResNet v1 and v2, 50/101/152 layers. Published TF-Slim checkpoints: 1000 classes for v1, 1001 for v2;
+"""ResNet v1 and v2, 50/101/152/200 layers. Published TF-Slim checkpoints: 1000 classes for v1, 1001 for v2;
 v1 takes VGG preprocessing (mean subtraction), v2 inception preprocessing."""
 import functools
 
@@ -8,7 +8,8 @@ from zoo.registry import ModelSpec, register
 
 # Variables' total size (BN statistics included) with the published class counts, as the TF1 graph counts it.
 PARAMS = {"resnet_v1_50": 25_610_152, "resnet_v1_101": 44_654_504, "resnet_v1_152": 60_344_232,
-          "resnet_v2_50": 25_615_849, "resnet_v2_101": 44_677_609, "resnet_v2_152": 60_382_697}
+          "resnet_v1_200": 64_849_832, "resnet_v2_50": 25_615_849, "resnet_v2_101": 44_677_609,
+          "resnet_v2_152": 60_382_697, "resnet_v2_200": 64_896_489}
 
 for _name, _net in slim.NETS.items():
     _, _version, _depth = _name.split("_")

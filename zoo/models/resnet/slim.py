@@ -6,7 +6,7 @@ import tensorflow as tf
 from tf_slim.nets import resnet_utils, resnet_v1, resnet_v2
 
 # name -> (depth, tf_slim function, units per block)
-DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3)}
 
 
 def _wrap(net_fn):
