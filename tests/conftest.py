@@ -60,6 +60,10 @@ PARITY_TABLE = [
     ("mobilenet_v2", {}, 64),
     ("mobilenet_v2_140", {}, 64),
     ("mobilenet_v2_035", {}, 64),
+    ("mobilenet_v3_large", {}, 64),
+    ("mobilenet_v3_small", {}, 64),
+    ("mobilenet_v3_large_minimalistic", {}, 64),
+    ("mobilenet_edgetpu", {}, 64),
     ("resnet_v1_50", {}, 32),
     ("resnet_v2_50", {}, 32),
     ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
@@ -83,6 +87,9 @@ FORWARD_TABLE = [
     ("vgg_19", {}, None),
     ("vgg_a", {}, None),
     ("overfeat", {}, None),  # AlexNet v2's builder pieces; fc6 is 6x6 VALID: 231x231, the default, is the smallest
+    ("mobilenet_v3_large_075", {}, 64),
+    ("mobilenet_v3_small_075", {}, 64),
+    ("mobilenet_v3_small_minimalistic", {}, 64),
 ]
 HEAVY = {"vgg_16", "vgg_19", "vgg_a", "overfeat", "resnet_v1_152", "resnet_v2_152", "resnet_v1_200", "resnet_v2_200",
          "inception_resnet_v2"}

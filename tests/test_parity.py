@@ -4,6 +4,9 @@ The reference values come from the TF1 graph (`Session.run`, `Saver`), an indepe
 eager Keras code under test. Each case uses the smallest input its architecture handles well. Keras 3 on
 the JAX and PyTorch backends: tests/test_backends.py, same cases.
 """
+import json
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,7 +14,9 @@ import tensorflow as tf
 import zoo
 from zoo import compat
 from zoo.nn import kit
-from conftest import FORWARD_TABLE, PARITY_TABLE, case_images, parity_params, random_images
+from conftest import (FORWARD_TABLE, PARITY_TABLE, assert_close_to_scale, case_images, parity_params,
+                      random_images)
+from zoo.features import end_points_model
 
 CASES = parity_params(PARITY_TABLE)
 BN_CASES = parity_params([r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))])
@@ -38,6 +43,7 @@ def test_deep_variant_forward(case, tf1_checkpoints):
     native = _loaded(case, "native", prefix, "keras")
     assert native.load_report.ok and len(native.load_report.mapped) == len(graph.variables)
     np.testing.assert_allclose(np.asarray(native(images)), expected, rtol=1e-5, atol=1e-5)
+    _assert_end_points_match(case[0], graph, native, images)
 
 
 def _loaded(case, impl, prefix, keras=None):
@@ -46,6 +52,37 @@ def _loaded(case, impl, prefix, keras=None):
 
 
 _images = case_images
+
+
+# research/slim's end-point names for the nets whose slim code is ours (transcribed from the original source;
+# see its "_source"); tf_slim.nets' own nets are their original.
+def _original_end_points():
+    with open(os.path.join(os.path.dirname(__file__), "data", "original_end_points.json")) as f:
+        entries = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+    table = {}
+    for name, entry in entries.items():
+        same = entry.get("same_as")  # a list of variants with identical names, or the entry one copies
+        for variant in [name] + (same if isinstance(same, list) else []):
+            table[variant] = sorted(entry["end_points"])
+    return table
+
+
+ORIGINAL_END_POINTS = _original_end_points()
+
+
+def _assert_end_points_match(arch, graph, native, images):
+    """The slim graph returns exactly the original's end points, and the native gives every one of them by
+    that name (zoo.features), equal to the graph's."""
+    names = sorted(graph.end_points)
+    if arch in ORIGINAL_END_POINTS:
+        assert names == ORIGINAL_END_POINTS[arch]
+    ours = end_points_model(native, names)(images)
+    expected = graph.session.run(graph.end_points, {graph.images: images})
+    for name in names:
+        actual = np.asarray(ours[name])
+        if name == "predictions":  # tf_slim's ResNets keep [batch, 1, 1, classes]; the zoo's logits are squeezed
+            actual = actual[:, None, None, :]
+        assert_close_to_scale(actual, expected[name], rtol=1e-5, err_msg=name)
 
 
 def _assert_inspect_recognises(arch, prefix):
@@ -87,6 +124,7 @@ def test_tf1_checkpoint_into_native(case, keras, tf1_checkpoints, tmp_path):
     images = _images(case)
     logits = np.asarray(native(images))
     np.testing.assert_allclose(logits, graph(images), rtol=1e-5, atol=1e-5)
+    _assert_end_points_match(case[0], graph, native, images)
     np.testing.assert_allclose(float(sum(native.losses)), graph.session.run(graph.regularization_loss),
                                rtol=1e-6)
     if keras == "keras":  # Keras 3's format (tf_keras reads and writes it too, but no user asked for that)

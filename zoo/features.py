@@ -22,9 +22,22 @@ def resolve_layer(model, end_point: str, root: str = None):
     return found
 
 
+def _is_predictions(end_point: str) -> bool:
+    return end_point.rsplit("/", 1)[-1] in ("Predictions", "predictions")  # resnets use lower case
+
+
+def end_point_output(model, end_point: str):
+    """The symbolic tensor of slim end point `end_point` in `model`. Every slim net's `Predictions` (ResNet's
+    `predictions`) is the softmax of its logits; it is computed here rather than carried by every model."""
+    config = model.get_config()
+    if _is_predictions(end_point) and config["include_top"] and config["num_classes"]:
+        return kit(keras_of(model)).layers.Softmax(name=layer_name(end_point))(model.outputs[0])
+    return resolve_layer(model, end_point).output
+
+
 def end_points_model(model, end_points):
     """A multi-output model {end point: activation} sharing `model`'s layers and weights."""
-    outputs = {ep: resolve_layer(model, ep).output for ep in end_points}
+    outputs = {ep: end_point_output(model, ep) for ep in end_points}
     return kit(keras_of(model)).Model(model.inputs, outputs, name=f"{model.name}_end_points")
 
 

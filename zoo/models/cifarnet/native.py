@@ -24,4 +24,5 @@ def cifarnet(k, num_classes=10, input_shape=(32, 32, 3), dropout_keep_prob=0.5, 
     x = L.Dense(192, name="fc4", **fc)(x)
     if num_classes:
         x = L.Dense(num_classes, kernel_initializer=k.truncated_normal(1 / 192.0), name="logits")(x)
+        x = L.Identity(name="Logits")(x)  # slim's end point of the scope 'logits'
     return inputs, x

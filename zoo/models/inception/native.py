@@ -208,6 +208,7 @@ def inception_v3(k, num_classes=1000, input_shape=(299, 299, 3), dropout_keep_pr
     if not num_classes:
         return inputs, x
     x = layers.Dropout(1 - dropout_keep_prob, name="Logits-Dropout_1b")(x)
+    x = layers.Identity(name="PreLogits")(x)  # slim's end point: the dropout's output
     logits = _logits(k, x, num_classes, weight_decay, "Logits-Conv2d_1c_1x1", k.VarianceScaling())
     return inputs, (logits if aux is None else [logits, aux])
 

@@ -15,4 +15,5 @@ def lenet(k, num_classes=10, input_shape=(28, 28, 1), dropout_keep_prob=0.5, wei
     if num_classes:
         x = L.Dropout(1.0 - dropout_keep_prob, name="dropout3")(x)
         x = L.Dense(num_classes, name="fc4", **dense)(x)
+        x = L.Identity(name="Logits")(x)  # slim's end point of fc4's output
     return inputs, x

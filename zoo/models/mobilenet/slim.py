@@ -3,6 +3,8 @@
 `.../Logits/Conv2d_1c_1x1/biases`). Written after research/slim/nets/mobilenet_v1.py and
 nets/mobilenet/{mobilenet,conv_blocks,mobilenet_v2}.py, at their defaults (SAME padding, no
 explicit padding, eval-time behaviour identical)."""
+import collections
+
 import tensorflow as tf
 import tf_slim as slim
 
@@ -26,11 +28,20 @@ def make_divisible(v, divisor=8, min_value=None):
     return new_v + divisor if new_v < 0.9 * v else new_v
 
 
+class Block(collections.namedtuple(
+        "Block", "scope expansion depth kernel stride activation squeeze fused residual",
+        defaults=(3, 1, "relu6", None, False, True))):
+    """One conv_blocks.expanded_conv as built: scope, expansion depth (None: no 1x1 expansion, as when it would not
+    widen), output depth, depthwise kernel, stride, inner activation ("relu6" | "relu" | "hard_swish"), squeeze
+    depth of a squeeze-excite after the depthwise (None: none), fused (the expansion is a kxk conv carrying the
+    stride and there is no depthwise: MobileNet EdgeTPU), residual (added when the stride is 1 and depths match).
+    v2 and v3 (zoo.models.mobilenet.slim_v3) share it, in slim and native alike."""
+
+
 def v2_layers(depth_multiplier, finegrain_classification_mode=False):
-    """[(scope, expansion_depth or None, output depth, stride)] for the expanded_conv blocks, plus the
-    first and last conv depths — the one place v2's depth arithmetic lives (slim and native share it).
-    finegrain_classification_mode keeps the last conv at 1280 channels for multipliers below 1 (as
-    nets_factory's mobilenet_v2_035 and the published 0.35 checkpoints do)."""
+    """(first conv depth, [Block] for the expanded_conv blocks, last conv depth) — the one place v2's depth
+    arithmetic lives (slim and native share it). finegrain_classification_mode keeps the last conv at 1280
+    channels for multipliers below 1 (as nets_factory's mobilenet_v2_035 and the published 0.35 checkpoints do)."""
     first = make_divisible(32 * depth_multiplier)
     blocks, depth, index = [], first, 0
     for factor, out, repeats, stride in V2_BLOCKS:
@@ -38,7 +49,7 @@ def v2_layers(depth_multiplier, finegrain_classification_mode=False):
         for r in range(repeats):
             expansion = make_divisible(depth * factor) if factor > 1 else depth
             scope = "expanded_conv" if index == 0 else f"expanded_conv_{index}"
-            blocks.append((scope, expansion if expansion > depth else None, out, stride if r == 0 else 1))
+            blocks.append(Block(scope, expansion if expansion > depth else None, out, stride=stride if r == 0 else 1))
             depth, index = out, index + 1
     last = make_divisible(1280 * (1.0 if finegrain_classification_mode and depth_multiplier < 1 else
                                   depth_multiplier))
@@ -102,44 +113,64 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09, 
         return sc
 
 
-def _expanded_conv(net, scope, expansion, out, stride):
-    """conv_blocks.expanded_conv at its defaults: 1x1 expand (only when it widens), 3x3 depthwise,
-    1x1 linear projection, residual when shapes allow."""
-    with tf.compat.v1.variable_scope(scope):
+def expanded_conv(net, block, activation, end_points, layer, squeeze_excite=None):
+    """conv_blocks.expanded_conv as v2 and v3 use it: 1x1 expansion (only when it widens; a kxk strided conv when
+    fused), kxk depthwise, the optional squeeze-excite, 1x1 linear projection, residual when shapes allow. Adds
+    the original's end points `layer/expansion_output`, `layer/depthwise_output`, `layer/output` and `layer`."""
+    with tf.compat.v1.variable_scope(block.scope):
         inputs = net
-        if expansion:
-            net = slim.conv2d(net, expansion, [1, 1], scope="expand")
-        net = slim.separable_conv2d(net, None, [3, 3], depth_multiplier=1, stride=stride, scope="depthwise")
-        net = slim.conv2d(net, out, [1, 1], activation_fn=tf.identity, scope="project")
-        if stride == 1 and out == inputs.get_shape().as_list()[3]:
+        if block.expansion:
+            kernel, stride = (block.kernel, block.stride) if block.fused else (1, 1)
+            net = slim.conv2d(net, block.expansion, [kernel, kernel], stride=stride, activation_fn=activation,
+                              scope="expand")
+            net = end_points[f"{layer}/expansion_output"] = tf.identity(net, name="expansion_output")
+        if not block.fused:
+            net = slim.separable_conv2d(net, None, [block.kernel, block.kernel], depth_multiplier=1,
+                                        stride=block.stride, activation_fn=activation, scope="depthwise")
+            net = end_points[f"{layer}/depthwise_output"] = tf.identity(net, name="depthwise_output")
+        if block.squeeze:
+            net = squeeze_excite(net, block.squeeze)
+        net = slim.conv2d(net, block.depth, [1, 1], activation_fn=tf.identity, scope="project")
+        if block.residual and block.stride == 1 and block.depth == inputs.get_shape().as_list()[3]:
             net += inputs
-        return tf.identity(net, name="output")
+        net = end_points[f"{layer}/output"] = end_points[layer] = tf.identity(net, name="output")
+        return net
+
+
+def classifier(net, end_points, num_classes, dropout_keep_prob, prediction_fn):
+    """mobilenet.mobilenet's head (v2 and v3): `Logits/AvgPool` over the whole map (end point `global_pool`),
+    dropout, `Logits/Conv2d_1c_1x1` with zero-initialized biases, squeeze; end points `Logits`, `Predictions`."""
+    with tf.compat.v1.variable_scope("Logits"):
+        net = end_points["global_pool"] = slim.avg_pool2d(
+            net, net.get_shape().as_list()[1:3], stride=1, padding="VALID", scope="AvgPool")
+        if not num_classes:
+            return net
+        net = slim.dropout(net, keep_prob=dropout_keep_prob, scope="Dropout")
+        logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                             biases_initializer=tf.compat.v1.zeros_initializer(), scope="Conv2d_1c_1x1")
+        logits = tf.identity(tf.squeeze(logits, [1, 2]), name="output")
+    end_points["Logits"] = logits
+    if prediction_fn:
+        end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
+    return logits
 
 
 def mobilenet_v2(inputs, num_classes=1001, depth_multiplier=1.0, is_training=False, dropout_keep_prob=0.8,
                  finegrain_classification_mode=False, prediction_fn=slim.softmax, scope="MobilenetV2"):
+    """The original's 72 end points: `layer_1` .. `layer_19` (first conv, 17 blocks, last conv), each block's
+    `layer_N/output`, `layer_N/depthwise_output` and (where it expands) `layer_N/expansion_output`,
+    `global_pool`, `Logits`, `Predictions`."""
     end_points = {}
     first, blocks, last = v2_layers(depth_multiplier, finegrain_classification_mode)
     with tf.compat.v1.variable_scope(scope, "MobilenetV2", [inputs]):
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training), \
                 slim.arg_scope([slim.conv2d, slim.separable_conv2d], padding="SAME"):
             net = end_points["layer_1"] = slim.conv2d(inputs, first, [3, 3], stride=2, scope="Conv")
-            for i, (block_scope, expansion, out, stride) in enumerate(blocks):
-                net = end_points[f"layer_{i + 2}"] = _expanded_conv(net, block_scope, expansion, out, stride)
+            for i, block in enumerate(blocks):
+                net = expanded_conv(net, block, tf.nn.relu6, end_points, f"layer_{i + 2}")
             net = end_points[f"layer_{len(blocks) + 2}"] = slim.conv2d(net, last, [1, 1], scope="Conv_1")
-            with tf.compat.v1.variable_scope("Logits"):
-                net = end_points["global_pool"] = slim.avg_pool2d(
-                    net, net.get_shape().as_list()[1:3], padding="VALID", scope="AvgPool")
-                if not num_classes:
-                    return net, end_points
-                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope="Dropout")
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                                     biases_initializer=tf.compat.v1.zeros_initializer(), scope="Conv2d_1c_1x1")
-                logits = tf.squeeze(logits, [1, 2])
-            end_points["Logits"] = logits
-            if prediction_fn:
-                end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
-    return logits, end_points
+            net = classifier(net, end_points, num_classes, dropout_keep_prob, prediction_fn)
+    return net, end_points
 
 
 mobilenet_v2.default_image_size = 224
