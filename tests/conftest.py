@@ -54,15 +54,11 @@ PARITY_TABLE = [
     ("lenet", {"weight_decay": 0.01}, None),
     ("cifarnet", {"weight_decay": 0.004}, None),
     ("mobilenet_v1", {}, 64),
-    ("mobilenet_v1_075", {}, 64),
-    ("mobilenet_v1_050", {}, 64),
     ("mobilenet_v1_025", {}, 64),
     ("mobilenet_v2", {}, 64),
-    ("mobilenet_v2_140", {}, 64),
     ("mobilenet_v2_035", {}, 64),
     ("mobilenet_v3_large", {}, 64),
     ("mobilenet_v3_small", {}, 64),
-    ("mobilenet_v3_large_minimalistic", {}, 64),
     ("mobilenet_edgetpu", {}, 64),
     ("resnet_v1_50", {}, 32),
     ("resnet_v2_50", {}, 32),
@@ -87,6 +83,10 @@ FORWARD_TABLE = [
     ("vgg_19", {}, None),
     ("vgg_a", {}, None),
     ("overfeat", {}, None),  # AlexNet v2's builder pieces; fc6 is 6x6 VALID: 231x231, the default, is the smallest
+    ("mobilenet_v1_075", {}, 64),  # MobileNet v1 and v1_025 run the battery: only the width differs
+    ("mobilenet_v1_050", {}, 64),
+    ("mobilenet_v2_140", {}, 64),  # v2 and v2_035 (finegrain mode) run the battery
+    ("mobilenet_v3_large_minimalistic", {}, 64),  # its relu / no-SE blocks are EdgeTPU's, in the battery
     ("mobilenet_v3_large_075", {}, 64),
     ("mobilenet_v3_small_075", {}, 64),
     ("mobilenet_v3_small_minimalistic", {}, 64),

@@ -14,10 +14,13 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import (PARITY_TABLE, RELEASE_PB, ROOT, assert_close_to_scale, case_images, release_graph_softmax,
+from conftest import (HEAVY, PARITY_TABLE, RELEASE_PB, ROOT, assert_close_to_scale, case_images, release_graph_softmax,
                       release_photos)
 
 BACKENDS = ("jax", "torch")
+# `.keras` round trips of the largest nets (hundreds of MB each) run on the TensorFlow backend only
+# (tests/test_parity.py); the format and the loading code are the same for every net.
+NO_ROUND_TRIP = HEAVY | {"inception_v4"}
 PB = RELEASE_PB
 
 
@@ -30,7 +33,8 @@ def runs(tf1_checkpoints, tmp_path_factory):
         prefix, _ = tf1_checkpoints(arch, image_size=size, **kwargs)
         images = str(work / f"{arch}.npy")
         np.save(images, case_images((arch, kwargs, size)))
-        cases.append({"arch": arch, "kwargs": kwargs, "image_size": size, "checkpoint": prefix, "images": images})
+        cases.append({"arch": arch, "kwargs": kwargs, "image_size": size, "checkpoint": prefix, "images": images,
+                      "round_trip": arch not in NO_ROUND_TRIP})
     job = {"cases": cases, "fine_tune": tf1_checkpoints("lenet")[0]}
     if os.path.exists(PB):
         np.save(work / "photos.npy", release_photos())
@@ -55,11 +59,13 @@ def test_tf1_checkpoint_into_keras3_native_on_backend(backend, case, runs, tf1_c
     arch, kwargs, size = case
     _, graph = tf1_checkpoints(arch, image_size=size, **kwargs)
     result = runs[0][backend][arch]
-    assert int(result["mapped"]) == len(graph.variables) and bool(result["same_class"])
+    assert int(result["mapped"]) == len(graph.variables)
     # 1e-4 relative to the logits' scale: random batch-norm statistics make deep nets' logits reach ~1e3,
     # where float32's own spacing is ~1e-4 (the per-case scales are in the README).
     assert_close_to_scale(result["logits"], graph(case_images(case)), rtol=1e-4, err_msg=f"{backend} {arch}")
-    np.testing.assert_array_equal(result["round_trip"], result["logits"])
+    if arch not in NO_ROUND_TRIP:
+        np.testing.assert_array_equal(result["round_trip"], result["logits"])
+        assert bool(result["same_class"])
 
 
 @pytest.mark.skipif(not os.path.exists(PB), reason="../shared/pretrained is not present")

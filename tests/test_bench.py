@@ -3,33 +3,40 @@ import csv
 import subprocess
 import sys
 
+import numpy as np
+
 from conftest import ROOT
+from zoo.bench.stats import ratio_interval, round_ratios, verdict
 
 
 def test_bench_smoke(tmp_path):
     results, chart = tmp_path / "bench.csv", tmp_path / "bench.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls", "shim_function,native_function",
-         "--mode", "both", "--warmup", "1", "--iters", "2", "--rounds", "1", "--batch-size", "4",
+        [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls",
+         "native_function,tflite_xnnpack", "--mode", "both", "--warmup", "1", "--iters", "2",
+         "--seconds", "0", "--rounds", "2", "--batch-size", "4",
          "--results-file", str(results), "--plot", str(chart)], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(open(results)))
     assert [(r["impl"], r["mode"]) for r in rows] == [
-        ("slim_graph", "inference"), ("shim_function", "inference"), ("native_function", "inference"),
-        ("slim_graph", "train"), ("shim_function", "train"), ("native_function", "train")]
+        ("slim_graph", "inference"), ("native_function", "inference"), ("tflite_xnnpack", "inference"),
+        ("slim_graph", "train"), ("native_function", "train"), ("tflite_xnnpack", "train")]
+    assert rows.pop()["note"] == "TFLite runs inference only"
     for r in rows:
-        assert float(r["samples_per_sec"]) > 0 and float(r["ratio_to_slim_graph"]) > 0, r
-        assert int(r["params"]) == 3_274_634
+        assert float(r["samples_per_sec"]) > 0 and int(r["params"]) == 3_274_634, r
+        assert int(r["rounds"]) == 2 and float(r["ratio_ci_low"]) <= float(r["ratio_to_slim_graph"]) \
+            <= float(r["ratio_ci_high"]), r
     assert float(rows[0]["ratio_to_slim_graph"]) == 1.0 and float(rows[0]["gflops_per_sample"]) > 0
-    assert float(rows[2]["mapping_s"]) > 0
+    assert float(rows[1]["mapping_s"]) > 0
     assert chart.stat().st_size > 10_000
     # tables and chart again from the results file, without running
     again = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--from-results", str(results),
                             "--plot", str(tmp_path / "again.png")], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr
-    ratio = float(rows[2]["ratio_to_slim_graph"])
-    assert f"| lenet | inference | {float(rows[0]['step_ms_median']):.1f} | {float(rows[1]['ratio_to_slim_graph']):.2f} " \
-           f"| {ratio:.2f} |" in again.stdout
+    native, tflite = rows[1], rows[2]
+    assert f"| lenet | inference | {float(rows[0]['step_ms_median']):.1f} | " \
+           f"{float(native['ratio_to_slim_graph']):.2f} ({float(native['ratio_ci_low']):.2f}–" \
+           f"{float(native['ratio_ci_high']):.2f}) | {float(tflite['ratio_to_slim_graph']):.2f} (" in again.stdout
     assert (tmp_path / "again.png").stat().st_size > 10_000
 
 
@@ -40,3 +47,22 @@ def test_bench_rejects_unknown_impl_and_model():
     proc = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "resnet_v9*"], capture_output=True,
                           text=True, cwd=ROOT)
     assert proc.returncode == 2 and "matches no registered model" in proc.stderr
+
+
+def test_ratio_intervals_cover_the_true_ratio():
+    """Simulated rounds: every process of a round slowed by a shared factor (the machine's noise), each cell
+    adding its own. The per-round ratios cancel the shared factor; the bootstrap interval of their median
+    covers the true ratio in most runs, and an interval that straddles a target says 'within noise'."""
+    rng = np.random.default_rng(0)
+    true_ratio, covered, trials = 1.25, 0, 200
+    for _ in range(trials):
+        shared = rng.lognormal(0.0, 0.3, 7)  # per round
+        base = [list(0.1 * s * rng.lognormal(0, 0.05, 20)) for s in shared]
+        other = [list(0.1 / true_ratio * s * rng.lognormal(0, 0.05, 20)) for s in shared]
+        point, low, high = ratio_interval(round_ratios(base, other), resamples=500, seed=1)
+        assert low <= point <= high
+        covered += low <= true_ratio <= high
+    assert covered / trials > 0.85, covered
+    assert ratio_interval([1.2]) == (1.2, 1.2, 1.2)
+    assert (verdict(1.01, 1.2, 1.0), verdict(0.9, 1.1, 1.0), verdict(0.8, 0.95, 1.0)) == \
+        ("meets", "within noise", "misses")

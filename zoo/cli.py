@@ -205,6 +205,8 @@ def cmd_bench(args):
 
     for flag in ("batch_size", "iters", "rounds"):
         _check_count("--" + flag.replace("_", "-"), getattr(args, flag))
+    _check_count("--seconds", args.seconds, low=0)
+    _check_count("--budget", args.budget, low=0)
     _check_count("--warmup", args.warmup, low=0)
     _check_count("--image-size", args.image_size, low=0)
 
@@ -222,7 +224,7 @@ def cmd_bench(args):
                 and r["mode"] in modes]
     else:
         rows = bench.run(models, impls, modes, args.batch_size, args.image_size, args.precision, args.warmup,
-                         args.iters, args.rounds)
+                         args.iters, args.rounds, args.seconds, args.budget)
     print(bench.format_table(rows))
     print()
     print(bench.ratio_table(rows))
@@ -366,15 +368,20 @@ def build_parser():
                  cmd_bench)
     p.add_argument("--models", default="*", help="comma-separated names or patterns")
     p.add_argument("--impls", default="slim_graph,shim_eager,shim_function,native_function,native_xla,"
-                                      "keras3_tensorflow,keras3_jax,keras3_torch,keras_applications",
-                   help="native_function/native_xla: the tf_keras native; keras3_BACKEND: the Keras 3 native")
+                                      "keras3_tensorflow,keras3_jax,keras3_torch,keras_applications,keras3_applications,"
+                                      "tflite_xnnpack",
+                   help="native_function/native_xla: the tf_keras native; keras3_BACKEND: the Keras 3 native; "
+                        "keras_applications / keras3_applications: tf_keras's / Keras 3's counterpart; "
+                        "tflite_xnnpack: the zoo's TFLite export")
     p.add_argument("--mode", default="both", choices=("inference", "train", "both"))
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--image-size", type=int, default=0, help="0: each model's default")
     p.add_argument("--precision", default="float32", choices=("float32", "bfloat16"), help="native impls")
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--iters", type=int, default=10)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--iters", type=int, default=5, help="at least this many measured steps per cell")
+    p.add_argument("--seconds", type=float, default=2.0, help="and steps until this much time is measured")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (the ratios' intervals need >= 2)")
+    p.add_argument("--budget", type=float, default=0.0, help="seconds for the whole run (0: unbounded)")
     p.add_argument("--results-file", help="CSV, or JSON by extension")
     p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart")
     p.add_argument("--from-results", help="tables and chart from an earlier run's CSV/JSON instead of running")

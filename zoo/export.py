@@ -130,12 +130,13 @@ def export_feature_vector(model, path, overwrite=False):
     return path
 
 
-def export_tflite(model, path, overwrite=False):
+def export_tflite(model, path, overwrite=False, batch_size=1):
     """Float TFLite of `model` with softmax on top (as the slim releases' .tflite files):
-    input [1, H, W, C] float32 in the model's input space, output probabilities."""
+    input [batch_size, H, W, C] float32 in the model's input space, output probabilities. The batch is fixed
+    (shapes are folded into the graph), 1 as in the releases."""
     _native(model)
     check_output(path, overwrite)
-    shape = [1, *model.inputs[0].shape[1:]]
+    shape = [batch_size, *model.inputs[0].shape[1:]]
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])
     def probabilities(images):

@@ -3,8 +3,10 @@ vs the Keras 3 native on the TensorFlow, JAX and PyTorch backends vs keras.appli
 
 Each model x implementation x round runs in its own process (memory isolation; nothing cached between
 implementations), and every round runs all implementations back to back in a rotated order, so that each
-ratio to the slim graph compares measurements taken side by side on a noisy machine. Ratios are computed per
-round and their median reported.
+ratio to the slim graph compares measurements taken side by side on a noisy machine. A cell measures at least
+`iters` steps and keeps going until `seconds` of steps are measured. Ratios are computed per round; the median
+over rounds is reported with a bootstrap 95 % interval (zoo.bench.stats). `budget` bounds the whole run: cells
+not started when it runs out are reported as not run.
 """
 import csv
 import json
@@ -12,13 +14,16 @@ import os
 import statistics
 import subprocess
 import sys
+import time
+
+from zoo.bench.stats import ratio_interval, round_ratios
 
 IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras3_tensorflow",
-         "keras3_jax", "keras3_torch", "keras_applications")
+         "keras3_jax", "keras3_torch", "keras_applications", "keras3_applications", "tflite_xnnpack")
 MODES = ("inference", "train")
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
-           "peak_memory_mb", "ratio_to_slim_graph", "note")
+           "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "note")
 
 
 def check_impls(impls):
@@ -27,11 +32,26 @@ def check_impls(impls):
         raise ValueError(f"Unknown bench impls {unknown}; choose from {list(IMPLS)}.")
 
 
+def _known_skip(args):
+    """Cells that cannot run, answered without starting a process."""
+    from zoo.bench.worker import KERAS_APPLICATIONS
+
+    if args["impl"] == "tflite_xnnpack" and args["mode"] == "train":
+        return {"skipped": "TFLite runs inference only"}
+    if args["impl"].endswith("applications") and args["model"] not in KERAS_APPLICATIONS:
+        return {"skipped": f"keras.applications has no {args['model']}"}
+    return None
+
+
 def run_cell(args, timeout=3600):
     """One measurement in a fresh Python process."""
+    skip = _known_skip(args)
+    if skip:
+        return skip
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if args["impl"].startswith("keras3_"):
-        env["KERAS_BACKEND"] = args["impl"][len("keras3_"):]  # one backend per process
+    if args["impl"].startswith("keras3_"):  # one backend per process; keras.applications' on TensorFlow
+        backend = args["impl"][len("keras3_"):]
+        env["KERAS_BACKEND"] = "tensorflow" if backend == "applications" else backend
     try:
         proc = subprocess.run([sys.executable, "-m", "zoo.bench.worker", json.dumps(args)], capture_output=True,
                               text=True, timeout=timeout, env=env)
@@ -51,12 +71,14 @@ def _percentile(values, q):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision="float32", warmup=3, iters=10,
-        rounds=3, log=print):
-    """Measure and return one row per model x impl x mode (dicts with COLUMNS)."""
+def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision="float32", warmup=3, iters=5,
+        rounds=5, seconds=2.0, budget=0.0, log=print):
+    """Measure and return one row per model x impl x mode (dicts with COLUMNS). `budget` (seconds, 0: none)
+    bounds the whole run."""
     import zoo
 
     check_impls(impls)
+    deadline = time.monotonic() + budget if budget else None
     impls = list(impls)
     if "slim_graph" not in impls:
         impls.insert(0, "slim_graph")  # the baseline every ratio refers to
@@ -69,8 +91,11 @@ def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision=
             for r in range(rounds):
                 order = impls[r % len(impls):] + impls[:r % len(impls)]
                 for impl in order:
+                    if deadline and time.monotonic() > deadline:
+                        cells[impl].append({"skipped": "not run: --budget exhausted"})
+                        continue
                     args = dict(model=model, impl=impl, mode=mode, batch_size=batch_size, image_size=size,
-                                precision=precision, warmup=warmup, iters=iters)
+                                precision=precision, warmup=warmup, iters=iters, seconds=seconds)
                     result = run_cell(args)
                     cells[impl].append(result)
                     what = result.get("error") or result.get("skipped") or \
@@ -91,23 +116,29 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
                    precision=precision if impl.startswith("native") else "float32",
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
-        if bad:
+        results = [c for c in results if "step_seconds" in c]
+        if bad and (not results or bad[0] != "not run: --budget exhausted"):
             row["note"] = bad[0]
             rows.append(row)
             continue
+        if bad:
+            row["note"] = f"{len(bad)} round(s) not run: --budget exhausted"
         steps = [t for c in results for t in c["step_seconds"]]
         median = statistics.median(steps)
-        ratios = [statistics.median(b["step_seconds"]) / statistics.median(c["step_seconds"])
-                  for b, c in zip(base, results) if "step_seconds" in b]
+        measured = [(b, c) for b, c in zip(base, cells[impl]) if "step_seconds" in b and "step_seconds" in c]
+        ratios = round_ratios([b["step_seconds"] for b, _ in measured], [c["step_seconds"] for _, c in measured])
+        if ratios:
+            point, low, high = ratio_interval(ratios)
+            row.update(ratio_to_slim_graph=round(point, 3), ratio_ci_low=round(low, 3), ratio_ci_high=round(high, 3))
+        row["rounds"] = len(ratios)
         row.update(samples_per_sec=round(batch / median, 2), step_ms_median=round(median * 1e3, 2),
                    step_ms_p10=round(_percentile(steps, 0.1) * 1e3, 2),
                    step_ms_p90=round(_percentile(steps, 0.9) * 1e3, 2),
                    first_call_s=round(statistics.median(c["first_call_seconds"] for c in results), 3),
                    build_s=round(statistics.median(c["build_seconds"] for c in results), 3),
                    params=results[0]["params"],
-                   peak_memory_mb=round(max(c["peak_memory_mb"] for c in results), 1),
-                   ratio_to_slim_graph=round(statistics.median(ratios), 3) if ratios else "")
-        if "bf16_max_rel_logit_error" in results[0]:
+                   peak_memory_mb=round(max(c["peak_memory_mb"] for c in results), 1))
+        if "bf16_max_rel_logit_error" in results[0] and not row["note"]:
             row["note"] = (f"bf16 vs fp32 logits: max rel. error {results[0]['bf16_max_rel_logit_error']:.2e}, "
                            f"top-1 agreement {results[0]['bf16_top1_agreement']:.2f}")
         mapping = [c["mapping_seconds"] for c in results if "mapping_seconds" in c]
@@ -142,8 +173,16 @@ def read_results(path):
     return rows
 
 
+def _ratio_cell(row):
+    """'1.15 (1.05–1.24)': the median ratio and its 95 % interval (older results files: the ratio alone)."""
+    if row.get("ratio_ci_low", "") == "" or row.get("rounds", 0) in ("", 0, 1):
+        return f"{row['ratio_to_slim_graph']:.2f}"
+    return f"{row['ratio_to_slim_graph']:.2f} ({row['ratio_ci_low']:.2f}–{row['ratio_ci_high']:.2f})"
+
+
 def ratio_table(rows):
-    """One line per model and mode: the slim graph's step time, then each implementation's throughput ratio."""
+    """One line per model and mode: the slim graph's step time, then each implementation's throughput ratio
+    with its interval."""
     impls = [i for i in IMPLS if i != "slim_graph" and any(r["impl"] == i for r in rows)]
     lines = ["| model | mode | slim graph ms/step | " + " | ".join(impls) + " |", "|" + "---|" * (3 + len(impls))]
     for model in dict.fromkeys(r["model"] for r in rows):
@@ -151,8 +190,8 @@ def ratio_table(rows):
             cells = {r["impl"]: r for r in rows if r["model"] == model and r["mode"] == mode}
             if "slim_graph" not in cells:
                 continue
-            ratios = [f"{cells[i]['ratio_to_slim_graph']:.2f}" if i in cells and cells[i]["ratio_to_slim_graph"] != ""
-                      else "–" for i in impls]
+            ratios = [_ratio_cell(cells[i]) if i in cells and cells[i]["ratio_to_slim_graph"] != "" else "–"
+                      for i in impls]
             lines.append(f"| {model} | {mode} | {cells['slim_graph']['step_ms_median']:.1f} | " + " | ".join(ratios)
                          + " |")
     return "\n".join(lines)

@@ -3,8 +3,10 @@
 Implementations: slim_graph (TF1 Session.run), shim_eager, shim_function, native_function and native_xla (the
 tf_keras native in tf.function, without / with jit_compile), keras3_tensorflow / keras3_jax / keras3_torch (the
 Keras 3 native on that backend through `predict_on_batch` / `train_on_batch`, compiled as Keras does by default
-there: tf.function, jax.jit, torch eager), keras_applications (the tf_keras.applications model of the same
-architecture, where one exists). Modes: inference (forward, training=False) and train (forward, softmax
+there: tf.function, jax.jit, torch eager), keras_applications / keras3_applications (the tf_keras / Keras 3
+`keras.applications` model of the same architecture, where one exists; Keras 3's on TensorFlow, run like
+keras3_tensorflow), tflite_xnnpack (the zoo's float TFLite export run by the TFLite interpreter, whose default
+XNNPACK delegate uses one thread per core; inference only). Modes: inference (forward, training=False) and train (forward, softmax
 cross-entropy + regularization, gradients, SGD-with-momentum update).
 """
 import json
@@ -26,14 +28,16 @@ def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _timed(step, warmup, iters):
+def _timed(step, warmup, iters, seconds=0.0):
+    """First-call time and the step times of at least `iters` steps, continuing until `seconds` of steps have
+    been measured (so fast models get many samples and slow ones still a few)."""
     start = time.perf_counter()
     step()
     first = time.perf_counter() - start
     for _ in range(max(warmup - 1, 0)):
         step()
     times = []
-    for _ in range(iters):
+    while len(times) < iters or sum(times) < seconds:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
@@ -137,19 +141,51 @@ def _keras_step(model, args, images, labels):
     return lambda: np.asarray(fn())
 
 
-def _keras3_step(args, images, labels):
-    """The Keras 3 native on this process's backend, run the way Keras runs it by default there."""
+def _keras3_step(args, spec, images, labels):
+    """The Keras 3 native (or keras.applications' counterpart) on this process's backend, run the way Keras
+    runs it by default there."""
     import keras
 
     import zoo
 
-    model = zoo.create_model(args["model"], image_size=args["image_size"])
+    if args["impl"] == "keras3_applications":
+        model = getattr(keras.applications, KERAS_APPLICATIONS[args["model"]])(
+            weights=None, input_shape=spec.input_shape, classes=spec.num_classes)
+    else:
+        model = zoo.create_model(args["model"], image_size=args["image_size"])
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=keras.backend.backend() == "jax")
     if args["mode"] == "train":
         return model, lambda: model.train_on_batch(images, labels)
     return model, lambda: model.predict_on_batch(images)
+
+
+def _tflite_step(args, images):
+    """The zoo's TFLite export of the tf_keras native at the benchmark's batch, in the TFLite interpreter."""
+    import os
+    import tempfile
+
+    import tensorflow as tf
+
+    import zoo
+    from zoo.export import export_tflite
+
+    model = zoo.create_model(args["model"], image_size=args["image_size"], keras="tf_keras")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_tflite(model, os.path.join(tmp, "model.tflite"), batch_size=len(images))
+        with open(path, "rb") as f:
+            interpreter = tf.lite.Interpreter(model_content=f.read(), num_threads=os.cpu_count())
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.allocate_tensors()
+    output = interpreter.get_output_details()[0]["index"]
+
+    def infer():
+        interpreter.set_tensor(index, images)
+        interpreter.invoke()
+        return interpreter.get_tensor(output)
+
+    return model, infer
 
 
 def measure(args):
@@ -166,12 +202,13 @@ def measure(args):
     if args["impl"] == "slim_graph":
         step, params, flops = _slim_graph(spec, args, images, labels)
         result["gflops_per_sample"] = flops / 1e9
+    elif args["impl"] == "tflite_xnnpack":  # inference only: the runner never asks for a TFLite train cell
+        model, step = _tflite_step(args, images)
+        params = model.count_params()
     elif args["impl"].startswith("keras3_"):
-        model, step = _keras3_step(args, images, labels)
+        model, step = _keras3_step(args, spec, images, labels)
         params = model.count_params()
     else:
-        if args["impl"] == "keras_applications" and args["model"] not in KERAS_APPLICATIONS:
-            return {"skipped": f"keras.applications has no {args['model']}"}
         model = _keras_model(args, spec, images, result)
         params = model.count_params()
         step = _keras_step(model, args, images, labels)
@@ -180,7 +217,7 @@ def measure(args):
 
             result["mapping_seconds"] = mapping_seconds(model)
     result["build_seconds"] = time.perf_counter() - build_start
-    first, times = _timed(step, args["warmup"], args["iters"])
+    first, times = _timed(step, args["warmup"], args["iters"], args.get("seconds", 0.0))
     result.update({"params": int(params), "first_call_seconds": first, "step_seconds": times,
                    "peak_memory_mb": _peak_memory_mb()})
     return result

@@ -83,11 +83,13 @@ def _expanded_conv(k, x, block: Block, end_point, **common):
     return k.layers.Identity(name=f"{end_point}-output")(x)
 
 
-def _classifier(k, x, num_classes, dropout_keep_prob, pool_size, pool_name, stddev, weight_decay):
-    """slim's head: VALID average pool (stride 2, as slim.avg_pool2d), dropout, 1x1 conv with bias (L2
-    regularized too: the arg scope covers every slim.conv2d), squeeze."""
+def _classifier(k, x, num_classes, dropout_keep_prob, pool_size, pool_strides, pool_name, stddev, weight_decay):
+    """slim's head: VALID average pool (v1: up to 7x7 with stride 2, as slim.avg_pool2d; v2/v3: the whole map,
+    end point `global_pool`), dropout, 1x1 conv with bias (L2 regularized too: the arg scope covers every
+    slim.conv2d), squeeze (the end point `Logits`; `Predictions` is zoo.features' softmax of it).
+    num_classes 0: the pooled map."""
     L = k.layers
-    x = L.AveragePooling2D(pool_size, strides=2, padding="valid", name=pool_name)(x)  # slim's end point name
+    x = L.AveragePooling2D(pool_size, strides=pool_strides, padding="valid", name=pool_name)(x)  # the end point
     if not num_classes:
         return x
     x = L.Dropout(1.0 - dropout_keep_prob, name="Logits-Dropout")(x)
@@ -109,21 +111,7 @@ def mobilenet_v1(k, num_classes=1001, input_shape=(224, 224, 3), depth_multiplie
             x = _conv_bn(k, x, None, 3, stride, f"Conv2d_{i}_depthwise", depthwise=True, **common)
             x = _conv_bn(k, x, filters, 1, 1, f"Conv2d_{i}_pointwise", **common)
     pool = [min(d, 7) for d in x.shape[1:3]]
-    return inputs, _classifier(k, x, num_classes, dropout_keep_prob, pool, "AvgPool_1a", stddev, weight_decay)
-
-
-def _head(k, x, num_classes, dropout_keep_prob, stddev, weight_decay):
-    """mobilenet.mobilenet's head (v2, v3): average pool over the whole map (end point `global_pool`), dropout,
-    `Logits/Conv2d_1c_1x1` with bias, squeeze (the end point `Logits` is its output; `Predictions` is
-    zoo.features' softmax of it). num_classes 0: the pooled [batch, 1, 1, depth]."""
-    L = k.layers
-    x = L.AveragePooling2D(tuple(x.shape[1:3]), strides=1, padding="valid", name="global_pool")(x)
-    if not num_classes:
-        return x
-    x = L.Dropout(1.0 - dropout_keep_prob, name="Logits-Dropout")(x)
-    x = L.Conv2D(num_classes, 1, kernel_initializer=k.truncated_normal(stddev), kernel_regularizer=k.l2(weight_decay),
-                 name="Logits-Conv2d_1c_1x1")(x)
-    return L.Flatten(name="Logits-SpatialSqueeze")(x)
+    return inputs, _classifier(k, x, num_classes, dropout_keep_prob, pool, 2, "AvgPool_1a", stddev, weight_decay)
 
 
 def mobilenet_v2(k, num_classes=1001, input_shape=(224, 224, 3), depth_multiplier=1.0, dropout_keep_prob=0.8,
@@ -135,7 +123,8 @@ def mobilenet_v2(k, num_classes=1001, input_shape=(224, 224, 3), depth_multiplie
     for i, block in enumerate(blocks):
         x = _expanded_conv(k, x, block, f"layer_{i + 2}", **common)
     x = _conv_bn(k, x, last, 1, 1, "Conv_1", out_name=f"layer_{len(blocks) + 2}", **common)
-    return inputs, _head(k, x, num_classes, dropout_keep_prob, stddev, weight_decay)
+    return inputs, _classifier(k, x, num_classes, dropout_keep_prob, tuple(x.shape[1:3]), 1, "global_pool", stddev,
+                               weight_decay)
 
 
 def mobilenet_v3(k, num_classes=1001, input_shape=(224, 224, 3), conv_defs="large", depth_multiplier=1.0,
@@ -155,4 +144,5 @@ def mobilenet_v3(k, num_classes=1001, input_shape=(224, 224, 3), conv_defs="larg
             _, scope, depth, kernel, stride, activation, batch_norm = layer
             x = _conv_bn(k, x, depth, kernel, stride, scope, activation=activation, batch_norm=batch_norm,
                          out_name=end_point, **common)
-    return inputs, _head(k, x, num_classes, dropout_keep_prob, stddev, weight_decay)
+    return inputs, _classifier(k, x, num_classes, dropout_keep_prob, tuple(x.shape[1:3]), 1, "global_pool", stddev,
+                               weight_decay)
