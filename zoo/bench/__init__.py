@@ -21,6 +21,7 @@ from zoo.bench.stats import ratio_interval, round_ratios
 IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras3_tensorflow",
          "keras3_jax", "keras3_torch", "keras_applications", "keras3_applications", "tflite_xnnpack")
 MODES = ("inference", "train")
+BUDGET_SKIP = "not run: --budget exhausted"
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
            "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "note")
@@ -92,7 +93,7 @@ def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision=
                 order = impls[r % len(impls):] + impls[:r % len(impls)]
                 for impl in order:
                     if deadline and time.monotonic() > deadline:
-                        cells[impl].append({"skipped": "not run: --budget exhausted"})
+                        cells[impl].append({"skipped": BUDGET_SKIP})
                         continue
                     args = dict(model=model, impl=impl, mode=mode, batch_size=batch_size, image_size=size,
                                 precision=precision, warmup=warmup, iters=iters, seconds=seconds)
@@ -117,12 +118,12 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
         results = [c for c in results if "step_seconds" in c]
-        if bad and (not results or bad[0] != "not run: --budget exhausted"):
+        if bad and (not results or bad[0] != BUDGET_SKIP):
             row["note"] = bad[0]
             rows.append(row)
             continue
         if bad:
-            row["note"] = f"{len(bad)} round(s) not run: --budget exhausted"
+            row["note"] = f"{len(bad)} round(s) {BUDGET_SKIP}"
         steps = [t for c in results for t in c["step_seconds"]]
         median = statistics.median(steps)
         measured = [(b, c) for b, c in zip(base, cells[impl]) if "step_seconds" in b and "step_seconds" in c]
