@@ -69,6 +69,9 @@ PARITY_TABLE = [
     ("inception_resnet_v2", {}, 107),  # likewise (PreAuxLogits)
     ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
     ("alexnet_v2", {}, 195),  # fc6 is a 5x5 VALID conv over pool5: 195 is the smallest input it takes
+    ("nasnet_cifar", {}, None),
+    ("nasnet_mobile", {}, 32),  # 32 -> 15 (conv0, VALID) -> 8 -> 4 (stem cells) -> 2 -> 1 (reduction cells)
+    ("pnasnet_mobile", {}, 32),
 ]
 # The deeper and wider variants of a family: the family's battery above covers their code (the same builder and
 # mapping; only block counts or widths differ), and each adds one forward check (slim graph -> TF1 checkpoint ->
@@ -90,9 +93,11 @@ FORWARD_TABLE = [
     ("mobilenet_v3_large_075", {}, 64),
     ("mobilenet_v3_small_075", {}, 64),
     ("mobilenet_v3_small_minimalistic", {}, 64),
+    ("nasnet_large", {}, None),  # NASNet's and PNASNet's battery runs on the Mobile nets; Large at full resolution
+    ("pnasnet_large", {}, None),
 ]
 HEAVY = {"vgg_16", "vgg_19", "vgg_a", "overfeat", "resnet_v1_152", "resnet_v2_152", "resnet_v1_200", "resnet_v2_200",
-         "inception_resnet_v2"}
+         "inception_resnet_v2", "nasnet_large", "pnasnet_large"}
 
 
 def parity_params(rows):

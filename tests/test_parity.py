@@ -19,7 +19,7 @@ from conftest import (FORWARD_TABLE, HEAVY, PARITY_TABLE, assert_close_to_scale,
 from zoo.features import end_points_model
 
 CASES = parity_params(PARITY_TABLE)
-BN_ROWS = [r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception"))]
+BN_ROWS = [r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception", "nasnet", "pnasnet"))]
 IDS = [r[0] for r in PARITY_TABLE]
 # The native tests run for both Kerases from the one builder: Keras 3 (this process's backend is TensorFlow)
 # and tf_keras. Gradients, batch-norm updates and the native -> TF1 round trip of the Inception, VGG and AlexNet

@@ -78,7 +78,21 @@ def test_a_broken_manifest_is_named_precisely(tmp_path, monkeypatch):
         weights.manifest.validate(document)
 
 
-def test_unknown_tags_and_unimplemented_architectures_are_explained():
+@pytest.fixture
+def unimplemented_manifest(tmp_path, monkeypatch):
+    """The manifest plus a published architecture the zoo does not implement (every one in it is, now), as
+    $ZOO_MANIFEST."""
+    document = _manifest()
+    entry = copy.deepcopy(document["weights"][0])
+    entry.update(name="amoebanet_a.imagenet", architecture="amoebanet_a", implemented=False, parameters=None)
+    document["weights"].append(entry)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(document))
+    monkeypatch.setenv("ZOO_MANIFEST", str(path))
+    return str(path)
+
+
+def test_unknown_tags_and_unimplemented_architectures_are_explained(unimplemented_manifest):
     with pytest.raises(ManifestError, match="imagenet_224"):
         weights.resolve("mobilenet_v1_025", "imagenet_999")
     with pytest.raises(ManifestError, match="No published weights for 'lenet'"):
@@ -86,8 +100,8 @@ def test_unknown_tags_and_unimplemented_architectures_are_explained():
     assert weights.resolve("mobilenet_v1_025")["input_size"] == 224
     with pytest.raises(ManifestError, match="No published weights for 'vgg_a' .*published no checkpoint"):
         weights.resolve("vgg_a")
-    assert "nasnet_large.imagenet" in weights.list_pretrained(implemented_only=False)
-    assert "nasnet_large.imagenet" not in zoo.list_pretrained()
+    assert "amoebanet_a.imagenet" in weights.list_pretrained(implemented_only=False)
+    assert "amoebanet_a.imagenet" not in zoo.list_pretrained()
 
 
 # ---- a local server and a generated release ----------------------------------------------------------
@@ -243,14 +257,15 @@ def test_a_different_num_classes_keeps_the_backbone_and_reinitialises_the_head(r
     np.testing.assert_array_equal(mine["LeNet/conv1/weights"], source["LeNet/conv1/weights"])
 
 
-def test_cli_lists_weights_and_exports_from_a_local_tarball(release, tmp_path):
+def test_cli_lists_weights_and_exports_from_a_local_tarball(release, tmp_path, unimplemented_manifest):
     import subprocess
     import sys
 
-    env = dict(os.environ, ZOO_HOME=str(tmp_path / "home"))
+    env = dict(os.environ, ZOO_HOME=str(tmp_path / "home"))  # $ZOO_MANIFEST set by the fixture
     listing = subprocess.run([sys.executable, "-m", "zoo", "pretrained", "--all"], capture_output=True, text=True,
                              env=env, cwd=ROOT, check=True).stdout
-    assert "mobilenet_v1_025.imagenet_224" in listing and "not implemented" in listing
+    assert "mobilenet_v1_025.imagenet_224" in listing and "amoebanet_a.imagenet" in listing
+    assert "not implemented" in listing
     tarball = tmp_path / "lenet.tar.gz"
     tarball.write_bytes(release["tarball"])
     out = tmp_path / "lenet.tflite"

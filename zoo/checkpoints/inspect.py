@@ -35,7 +35,7 @@ def guess_architecture(shapes, top=3):
     roots = {k.split("/")[0] for k in model_keys}
     ranked = []
     for arch in list_models():
-        if get_spec(arch).mapping.root not in roots:
+        if get_spec(arch).mapping.top_scope not in roots:
             continue
         signature = slim_signature(arch)
         by_name = [k for k in model_keys if k in signature]

@@ -4,7 +4,8 @@ A native layer is named after its slim scope relative to the network's root scop
 layer `Conv2d_1_depthwise-BatchNorm` of MobileNet v1 holds `MobilenetV1/Conv2d_1_depthwise/BatchNorm/*`.
 ('-' because Keras forbids '/' in layer names and Keras 3's PyTorch backend forbids '.' in variable paths;
 no slim scope contains '-'.)
-Each Keras layer type knows the slim suffix of each of its weights. So one small table serves every
+Each Keras layer type knows the slim suffix of each of its weights (a zoo layer says it in `slim_weights`, where ""
+names the layer's scope itself, as NASNet's `global_step`). So one small table serves every
 architecture and both Kerases, and a reader finds each slim scope in the Keras model summary.
 """
 import dataclasses
@@ -43,29 +44,38 @@ def layer_name(scope):
 @dataclasses.dataclass(frozen=True)
 class SlimMapping:
     """How one architecture's native model maps to its slim variable names."""
-    root: str                 # the slim root scope, e.g. "LeNet"
+    root: str                 # the slim root scope, e.g. "LeNet"; "" for nets without one (NASNet: `cell_0/...`)
     head_scopes: tuple = ()   # classifier scopes (relative), e.g. ("fc4",): where class counts may differ
+    anchor: str = ""          # a root-less net's top-level scope that its checkpoints always hold
 
     def scope_of(self, keras_layer_name):
-        return f"{self.root}/{keras_layer_name.replace(SEPARATOR, '/')}"
+        return self._absolute(keras_layer_name.replace(SEPARATOR, "/"))
+
+    def _absolute(self, scope):
+        return f"{self.root}/{scope}" if self.root else scope
+
+    @property
+    def top_scope(self):
+        """The top-level scope by which a checkpoint of this architecture is recognised (zoo inspect)."""
+        return self.root or self.anchor
 
     @property
     def head_variable_scopes(self):
-        return tuple(f"{self.root}/{s}" for s in self.head_scopes)
+        return tuple(self._absolute(s) for s in self.head_scopes)
 
     def native_variables(self, model):
         """{slim_name: variable} for every weight of `model` (Keras 3 or tf_keras); raises if a weight has no
         slim name."""
         named, seen = {}, set()
         for layer in model._flatten_layers(include_self=False, recursive=True):
-            suffixes = _weight_suffixes_of(type(layer))
+            suffixes = getattr(type(layer), "slim_weights", None) or _weight_suffixes_of(type(layer))
             if suffixes is None:
                 continue
             for attr, suffix in suffixes.items():
                 var = getattr(layer, attr, None)
                 if var is None or id(var) in seen:
                     continue
-                named[f"{self.scope_of(layer.name)}/{suffix}"] = var
+                named["/".join(filter(None, (self.scope_of(layer.name), suffix)))] = var
                 seen.add(id(var))
         unmapped = [w.name for w in model.weights if id(w) not in seen]
         if unmapped:

@@ -52,6 +52,9 @@ PNASNET_LARGE_CONFIG = Config(
     stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=12, filter_scaling_rate=2.0, num_conv_filters=216,
     drop_path_keep_prob=0.6, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
     total_training_steps=250000)
+CONFIGS = {"nasnet_cifar": NASNET_CIFAR_CONFIG, "nasnet_mobile": NASNET_MOBILE_CONFIG,
+           "nasnet_large": NASNET_LARGE_CONFIG, "pnasnet_mobile": PNASNET_MOBILE_CONFIG,
+           "pnasnet_large": PNASNET_LARGE_CONFIG}
 
 # Stem cells: two stride-2 cells before the first normal cell of the ImageNet nets, at 1/4 and 1/2 of the base width.
 NUM_STEM_CELLS = 2
@@ -163,7 +166,7 @@ def _aux_head(net, num_classes, activation, scope):
             return slim.fully_connected(slim.flatten(aux), num_classes)
 
 
-def _aux_cells(config):
+def aux_cells_of(config):
     """The aux head follows the last cell before the second reduction."""
     reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
     return [reductions[1] - 1] if len(reductions) >= 2 else []
@@ -205,7 +208,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
         if add("Stem", net):
             return net, end_points
         reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
-        aux_cells = _aux_cells(config)
+        aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS if imagenet else 0
         prev_layer = None
         for n in range(config.num_cells):
@@ -272,7 +275,7 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint):
         if add("Stem", net):
             return net, end_points
         reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
-        aux_cells = _aux_cells(config)
+        aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS
         prev_layer = None
         for n in range(config.num_cells):
