@@ -144,3 +144,26 @@ def test_tf1_training_checkpoint_resumes_in_native_with_drop_path(tmp_path):
 def _native_training_loss(native, images, labels):
     heads = end_points_model(native, ["Logits", "AuxLogits"])(images, training=True)
     return float(_loss(heads["Logits"], heads["AuxLogits"], labels) + tf.add_n(native.losses))
+
+
+def test_keras3_native_with_drop_path_and_aux_head(tmp_path):
+    """The training structure on Keras 3: `global_step` is a slim-named weight, drop-path acts only when
+    training and with the step, the aux head is a second output, and `.keras` round-trips it."""
+    import keras
+
+    model = zoo.create_model("nasnet_cifar", num_cells=3, drop_path_keep_prob=0.6, total_training_steps=1,
+                             aux_head=True)
+    variables = zoo.slim_variables(model)
+    assert "global_step" in variables and any(name.startswith("aux_") for name in variables)
+    images = np.random.RandomState(0).uniform(-1, 1, (16, 32, 32, 3)).astype(np.float32)
+    inference = np.asarray(model(images))
+    np.testing.assert_array_equal(np.asarray(model(images, training=False)), inference)
+    at_step_0 = np.asarray(model(images, training=True))  # keep probability 1 at step 0: batch statistics only
+    variables["global_step"].assign(1)
+    dropped = np.asarray(model(images, training=True))
+    assert not np.allclose(dropped, at_step_0)
+    path = str(tmp_path / "nasnet.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert int(zoo.slim_variables(loaded)["global_step"].numpy()) == 1
+    np.testing.assert_array_equal(np.asarray(loaded(images)), np.asarray(model(images)))

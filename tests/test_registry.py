@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 
 import zoo
+from conftest import FORWARD_TABLE, PARITY_TABLE
+
+AT_DEFAULT_SIZE = {arch for arch, kwargs, size in PARITY_TABLE + FORWARD_TABLE if size is None and not kwargs}
 
 
 def test_list_models():
@@ -34,8 +37,12 @@ def test_metadata_parameter_count_matches_tf1_graph(arch):
     spec = zoo.get_spec(arch)
     counted = sum(int(np.prod(shape)) for shape in slim_signature(arch).values())  # the TF1 graph's variables
     assert spec.num_params == counted
-    assert zoo.create_model(arch, "native").count_params() == counted
-    assert zoo.create_model(arch, "native", keras="tf_keras").count_params() == counted
+    # The native's variables at the default size (aux heads' kernels depend on it): the parity cases run at the
+    # default size already load the TF1 graph's checkpoint strictly into it (every variable mapped, none missing,
+    # as many as the graph's), so only the others are built here; the tf_keras builder is the same code, and the
+    # parity tests load checkpoints strictly into it too.
+    if arch not in AT_DEFAULT_SIZE:
+        assert zoo.create_model(arch, "native").count_params() == counted
     assert spec.image_size == spec.slim_net.default_image_size
     assert spec.preprocessing in PREPROCESSING and spec.feature_scope
 

@@ -28,6 +28,7 @@ class Kit:
     VarianceScaling: type
     LocalResponseNormalization: type
     BatchNormalization: type       # slim's batch norm (TF's fused semantics) in this Keras
+    AveragePooling2D: type         # TF's average pool (SAME padding left out of the mean) in this Keras
 
     @property
     def layers(self):
@@ -62,7 +63,8 @@ def _fans(shape):
     return {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}
 
 
-def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization, seed_of):
+def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization, seed_of,
+            average_pooling=None):
     """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops, and
     `seed_of(seed)` the seed an unseeded initializer call uses."""
 
@@ -118,7 +120,17 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
                     "alpha": self.alpha, "beta": self.beta}
 
     return Kit(name, keras, TruncatedNormal, VarianceScaling, LocalResponseNormalization,
-               batch_normalization(register))
+               batch_normalization(register), average_pooling(register) if average_pooling else
+               keras.layers.AveragePooling2D)
+
+
+def _same_pads(size, pool_size, strides):
+    """TF's SAME padding (before, after) per spatial dimension: the total split with the extra pixel after."""
+    pads = []
+    for n, k, s in zip(size, pool_size, strides):
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
 
 
 def _keras3():
@@ -164,6 +176,26 @@ def _keras3():
 
         return BatchNormalization
 
+    def average_pooling(register):
+        @register
+        class AveragePooling2D(keras.layers.AveragePooling2D):
+            """Keras 3's average pool with TF's SAME semantics on every backend: the mean over the window's real
+            pixels. Keras' PyTorch backend pads an uneven SAME window (stride 2 on an even size) by replicating
+            the edge, which enters the mean (NASNet's strided 3x3 pools differed by ~5% of the logits); there
+            it is computed as the zero-padded window sum over the count of real pixels. NHWC."""
+
+            def call(self, inputs):
+                pads = _same_pads(inputs.shape[1:3], self.pool_size, self.strides)
+                if keras.backend.backend() != "torch" or self.padding != "same" or all(a == b for a, b in pads):
+                    return super().call(inputs)
+                spec = [(0, 0)] + list(pads) + [(0, 0)]
+                pool = functools.partial(ops.average_pool, pool_size=self.pool_size, strides=self.strides,
+                                         padding="valid", data_format="channels_last")
+                ones = ops.ones((1,) + tuple(inputs.shape[1:3]) + (1,), inputs.dtype)
+                return pool(ops.pad(inputs, spec)) / pool(ops.pad(ones, spec))
+
+        return AveragePooling2D
+
     def seed_of(seed):
         # As Keras' own initializers: an unseeded draw takes an integer seed from Python's `random` (which
         # keras.utils.set_random_seed seeds), never Keras' global seed-generator variable, which would belong
@@ -174,7 +206,7 @@ def _keras3():
         "keras", keras, keras.saving.register_keras_serializable(package="zoo"),
         lambda shape, mean, std, dtype, seed: keras.random.truncated_normal(shape, mean, std, dtype, seed=seed),
         lambda shape, lo, hi, dtype, seed: keras.random.uniform(shape, lo, hi, dtype, seed=seed), lrn,
-        batch_normalization, seed_of)
+        batch_normalization, seed_of, average_pooling)
 
 
 def _tf_keras():

@@ -194,7 +194,7 @@ class _Builder:
                 x = self.conv(self.relu(x, f"{scope}-relu"), filters, 1, f"{scope}-1x1", stride=stride)
                 x = self.bn(x, f"{scope}-bn_1")
         else:
-            pool = self.L.AveragePooling2D if op.kind == "avg_pool" else self.L.MaxPooling2D
+            pool = self.k.AveragePooling2D if op.kind == "avg_pool" else self.L.MaxPooling2D
             projecting = x.shape[3] != filters
             x = pool(op.kernel, stride, padding="same", name=f"{scope}-{op.kind}")(x)
             if projecting:
