@@ -20,7 +20,7 @@ KERAS_APPLICATIONS = {  # zoo name -> tf_keras.applications constructor (same ar
     "resnet_v1_50": "ResNet50", "resnet_v1_101": "ResNet101", "resnet_v1_152": "ResNet152",
     "resnet_v2_50": "ResNet50V2", "resnet_v2_101": "ResNet101V2", "resnet_v2_152": "ResNet152V2",
     "inception_v3": "InceptionV3", "mobilenet_v1": "MobileNet", "mobilenet_v2": "MobileNetV2",
-    "vgg_16": "VGG16", "vgg_19": "VGG19",
+    "vgg_16": "VGG16", "vgg_19": "VGG19", "nasnet_mobile": "NASNetMobile", "nasnet_large": "NASNetLarge",
 }
 
 
