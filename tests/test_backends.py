@@ -1,5 +1,5 @@
-"""Keras 3 natives on the JAX and PyTorch backends, for the parity cases (one per builder code path): a TF1 checkpoint written by the slim
-graph loads strictly and gives the slim graph's logits; `.keras` save/load round-trips exactly; Google's
+"""Keras 3 natives on the JAX and PyTorch backends, for the parity cases (BACKEND_TABLE): a TF1 checkpoint written
+by the slim graph loads strictly and gives the slim graph's logits; `.keras` save/load round-trips exactly; Google's
 MobileNet v1 0.25 release gives its frozen graph's softmax on real photographs; and `fit` from a TF1 checkpoint
 starts from the TensorFlow backend's loss.
 

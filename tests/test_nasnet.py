@@ -1,8 +1,12 @@
 """NASNet-A / PNASNet-5 training-graph specifics (their inference is in the parity battery): the drop-path
-schedule against the original's formula, and a TF1 training checkpoint resuming in the native model with the
-same drop-path masks and the same next-step loss.
+schedule against the original's formula, a TF1 training checkpoint resuming in the native model with the same
+drop-path masks and the same next-step loss, and the training structure (drop-path, global step, aux head) on
+Keras 3.
 
-The reference is a TF1 graph built here with tf_slim and `Session.run` (no zoo model on that side)."""
+The resume reference is a TF1 graph built here from the slim net functions with tf_slim, a Saver and
+`Session.run` (no zoo model class on that side)."""
+import contextlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -45,11 +49,12 @@ def test_drop_path_schedule_matches_original_formula(keras):
             net = np.ones((2, 3, 3, 4), np.float32)
             # noise just above 1 - keep keeps an example, just below drops it (floor(keep + noise)).
             noise = np.array([1 - expected + 1e-4, 1 - expected - 1e-4], np.float32).reshape(2, 1, 1, 1)
-            out = np.asarray(layer([net, noise, np.array(step, np.float32)], training=True))
+            step_value = np.array(step, np.float32)
+            out = np.asarray(layer([net, noise, step_value], training=True))
             if expected < 1.0:
                 np.testing.assert_allclose(out[0], 1 / expected, rtol=1e-6)
                 np.testing.assert_array_equal(out[1], 0.0)
-            np.testing.assert_array_equal(np.asarray(layer([net, noise, np.array(step, np.float32)], training=False)), net)
+            np.testing.assert_array_equal(np.asarray(layer([net, noise, step_value], training=False)), net)
 
 
 def _training_graph(arch, config, images, labels, initializer=None):
@@ -60,9 +65,9 @@ def _training_graph(arch, config, images, labels, initializer=None):
     x = tf.compat.v1.placeholder(tf.float32, images.shape)
     y = tf.compat.v1.placeholder(tf.int64, labels.shape)
     with slim.arg_scope(spec.slim_arg_scope()):
-        scopes = [slim.arg_scope([slim.conv2d, slim.separable_conv2d, slim.fully_connected],
-                                 weights_initializer=initializer)] if initializer else []
-        with (scopes[0] if scopes else _nothing()):
+        weights = (slim.arg_scope([slim.conv2d, slim.separable_conv2d, slim.fully_connected],
+                                  weights_initializer=initializer) if initializer else contextlib.nullcontext())
+        with weights:
             logits, end_points = getattr(nasnet_slim, arch)(x, num_classes=spec.num_classes, is_training=True,
                                                             config=config)
     loss = _loss(logits, end_points["AuxLogits"], y) + tf.compat.v1.losses.get_regularization_loss()
@@ -77,14 +82,6 @@ def _training_graph(arch, config, images, labels, initializer=None):
 # Grappler's rewrites of these large graphs take longer than running them; plain kernels give the same values.
 _NO_GRAPPLER = tf.compat.v1.ConfigProto()
 _NO_GRAPPLER.graph_options.rewrite_options.disable_meta_optimizer = True
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _loss(logits, aux_logits, labels):

@@ -61,7 +61,8 @@ def _define(keras_name):
             outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
             if not include_top:
                 outputs = [_feature_output(k, inputs, outputs, spec, pooling)]
-            super().__init__(inputs, outputs if len(outputs) > 1 else outputs[0], name=name or spec.mapping.root or arch)
+            super().__init__(inputs, outputs if len(outputs) > 1 else outputs[0],
+                             name=name or spec.mapping.root or arch)
             self.trainable = trainable
             self._extra_heads = len(outputs) > 1
             # Set past Keras' attribute tracking: plain configuration, not layers or weights.

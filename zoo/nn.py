@@ -185,8 +185,10 @@ def _keras3():
             it is computed as the zero-padded window sum over the count of real pixels. NHWC."""
 
             def call(self, inputs):
+                if keras.backend.backend() != "torch" or self.padding != "same":
+                    return super().call(inputs)
                 pads = _same_pads(inputs.shape[1:3], self.pool_size, self.strides)
-                if keras.backend.backend() != "torch" or self.padding != "same" or all(a == b for a, b in pads):
+                if all(before == after for before, after in pads):  # torch pads evenly with zeros, excluded
                     return super().call(inputs)
                 spec = [(0, 0)] + list(pads) + [(0, 0)]
                 pool = functools.partial(ops.average_pool, pool_size=self.pool_size, strides=self.strides,

@@ -39,11 +39,11 @@ def _slim_net(variant):
 
 for _name, (_net, _scope, _size, _classes, _prep, _params, _anchor) in VARIANTS.items():
     _config = slim.CONFIGS[_name]
+    _aux = f"aux_{slim.aux_cells_of(_config)[0]}/aux_logits/FC"
     register(ModelSpec(
         name=_name, slim_net=_slim_net(_name), slim_arg_scope=_scope,
         native=functools.partial(native.nasnet, variant=_name),
-        mapping=SlimMapping(root="", head_scopes=("final_layer/FC", f"aux_{slim.aux_cells_of(_config)[0]}/aux_logits/FC"),
-                            anchor=_anchor),
+        mapping=SlimMapping(root="", head_scopes=("final_layer/FC", _aux), anchor=_anchor),
         image_size=_size, num_classes=_classes, preprocessing=_prep, num_params=_params,
         feature_scope=f"Cell_{_config.num_cells - 1}",
         paper="Zoph et al. 2018" if _name.startswith("nasnet") else "Liu et al. 2018"))
