@@ -17,7 +17,6 @@ from zoo import compat
 from zoo.features import end_points_model
 from zoo.models.nasnet import slim as nasnet_slim
 from zoo.models.nasnet import slim_utils
-from zoo.models.nasnet.native import config_for
 
 AUX_WEIGHT = 0.4  # research/slim's train_image_classifier weights AuxLogits so
 
@@ -98,7 +97,7 @@ def test_tf1_training_checkpoint_resumes_in_native_with_drop_path(tmp_path):
     # NASNet-A 2@768 (6 cells, reductions before cells 2 and 4, the aux head after cell 3) instead of 6@768: the
     # same cells and schedule at a third of the graph-building time; the schedule is mid-way at the resume.
     options = dict(drop_path_keep_prob=0.6, total_training_steps=4, num_cells=6)
-    config = config_for(arch, **options)
+    config = nasnet_slim.config_for(arch, **options)
     rng = np.random.RandomState(0)
     images = rng.uniform(-1, 1, (8, 32, 32, 3)).astype(np.float32)
     labels = rng.randint(0, 10, 8).astype(np.int64)

@@ -22,14 +22,14 @@ VARIANTS = {
 
 
 def _slim_net(variant):
-    """The slim net as the registry calls it, taking the native's options by the same names (`native.OPTIONS`;
+    """The slim net as the registry calls it, taking the native's options by the same names (`slim.OPTIONS`;
     unset: the original's) into the net's `Config`; slim builds its auxiliary head and drop-path only when
     training, as the original (`aux_head=False` leaves the head out)."""
     fn = VARIANTS[variant][0]
 
     def net(images, num_classes=VARIANTS[variant][3], is_training=True, final_endpoint=None, aux_head=True,
             **options):
-        config = native.config_for(variant, **options)._replace(use_aux_head=int(aux_head))
+        config = slim.config_for(variant, **options)._replace(use_aux_head=int(aux_head))
         return fn(images, num_classes, is_training, final_endpoint, config=config)
 
     net.default_image_size = fn.default_image_size

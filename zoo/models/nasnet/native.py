@@ -18,6 +18,7 @@ order of its own; drawing per cell keeps the random ops in slim's sequence, so t
 `DeterministicRandomTestTool` a tf_keras native draws exactly the masks the slim graph draws.
 """
 import functools
+import inspect
 
 from zoo.models.nasnet import slim as nasnet_slim
 from zoo.models.nasnet import slim_utils
@@ -253,25 +254,10 @@ class _Builder:
 
 # ------------------------------------------------------------------------------------------- the nets
 
-_ARG_SCOPES = {  # variant -> (weight decay, batch-norm decay, epsilon): slim's <variant>_arg_scope defaults
-    "nasnet_cifar": (5e-4, 0.9, 1e-5),
-    "nasnet_mobile": (4e-5, 0.9997, 1e-3),
-    "nasnet_large": (5e-5, 0.9997, 1e-3),
-    "pnasnet_mobile": (4e-5, 0.9997, 1e-3),
-    "pnasnet_large": (4e-5, 0.9997, 1e-3),
-}
-
-
-# The originals' hyper-parameters a user may change (both implementations take them by these names).
-OPTIONS = ("drop_path_keep_prob", "total_training_steps", "dense_dropout_keep_prob", "num_cells", "num_conv_filters")
-
-
-def config_for(variant, **overrides):
-    """The variant's slim `Config` with `OPTIONS` overridden (None keeps the original's value)."""
-    unknown = sorted(set(overrides) - set(OPTIONS))
-    if unknown:
-        raise TypeError(f"{variant} takes no option {unknown}; its options: {list(OPTIONS)}")
-    return nasnet_slim.CONFIGS[variant]._replace(**{key: v for key, v in overrides.items() if v is not None})
+def _arg_scope_defaults(variant):
+    """(weight decay, batch-norm decay, epsilon): the defaults of slim's `<variant>_arg_scope`, read from it."""
+    params = inspect.signature(getattr(nasnet_slim, f"{variant}_arg_scope")).parameters
+    return tuple(params[name].default for name in ("weight_decay", "batch_norm_decay", "batch_norm_epsilon"))
 
 
 def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobile", weight_decay=None,
@@ -281,8 +267,8 @@ def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobil
     0.6 / 0.7 / 0.6, see `nasnet_slim.CONFIGS`); `options`: total_training_steps (where the drop-path schedule
     reaches full strength), dense_dropout_keep_prob, num_cells, num_conv_filters (NASNet-A N@F: N = num_cells / 3),
     each defaulting to the original's."""
-    wd, bn_decay, bn_epsilon = _ARG_SCOPES[variant]
-    config = config_for(variant, drop_path_keep_prob=drop_path_keep_prob, **options)
+    wd, bn_decay, bn_epsilon = _arg_scope_defaults(variant)
+    config = nasnet_slim.config_for(variant, drop_path_keep_prob=drop_path_keep_prob, **options)
     pnasnet = variant.startswith("pnasnet")
     imagenet = variant != "nasnet_cifar"
     total_num_cells = (config.num_cells + nasnet_slim.NUM_STEM_CELLS if pnasnet else

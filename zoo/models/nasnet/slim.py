@@ -55,6 +55,16 @@ PNASNET_LARGE_CONFIG = Config(
 CONFIGS = {"nasnet_cifar": NASNET_CIFAR_CONFIG, "nasnet_mobile": NASNET_MOBILE_CONFIG,
            "nasnet_large": NASNET_LARGE_CONFIG, "pnasnet_mobile": PNASNET_MOBILE_CONFIG,
            "pnasnet_large": PNASNET_LARGE_CONFIG}
+# The originals' hyper-parameters a user may change (the registry's slim net and the native take them by name).
+OPTIONS = ("drop_path_keep_prob", "total_training_steps", "dense_dropout_keep_prob", "num_cells", "num_conv_filters")
+
+
+def config_for(variant, **overrides):
+    """The variant's `Config` with `OPTIONS` overridden (None keeps the original's value)."""
+    unknown = sorted(set(overrides) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"{variant} takes no option {unknown}; its options: {list(OPTIONS)}")
+    return CONFIGS[variant]._replace(**{key: v for key, v in overrides.items() if v is not None})
 
 # Stem cells: two stride-2 cells before the first normal cell of the ImageNet nets, at 1/4 and 1/2 of the base width.
 NUM_STEM_CELLS = 2
