@@ -10,14 +10,21 @@ from zoo.bench.stats import ratio_interval, round_ratios, verdict
 
 
 def test_bench_smoke(tmp_path):
+    """Inference, then both modes resumed from the results file: the train rows are measured, the inference
+    rows kept as they were."""
     results, chart = tmp_path / "bench.csv", tmp_path / "bench.png"
-    proc = subprocess.run(
-        [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls",
-         "native_function,tflite_xnnpack", "--mode", "both", "--warmup", "1", "--iters", "2",
-         "--seconds", "0", "--rounds", "2", "--batch-size", "4",
-         "--results-file", str(results), "--plot", str(chart)], capture_output=True, text=True, cwd=ROOT)
+    command = [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls", "native_function,tflite_xnnpack",
+               "--warmup", "1", "--iters", "2", "--seconds", "0", "--rounds", "2", "--batch-size", "4",
+               "--results-file", str(results)]
+    proc = subprocess.run(command + ["--mode", "inference"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
+    first = list(csv.DictReader(open(results)))
+    proc = subprocess.run(command + ["--mode", "both", "--resume", "--plot", str(chart)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "[lenet inference]" not in proc.stdout and "[lenet train] round 2/2 native_function: " in proc.stdout
     rows = list(csv.DictReader(open(results)))
+    assert rows[:3] == first
     assert [(r["impl"], r["mode"]) for r in rows] == [
         ("slim_graph", "inference"), ("native_function", "inference"), ("tflite_xnnpack", "inference"),
         ("slim_graph", "train"), ("native_function", "train"), ("tflite_xnnpack", "train")]
@@ -38,6 +45,18 @@ def test_bench_smoke(tmp_path):
            f"{float(native['ratio_to_slim_graph']):.2f} ({float(native['ratio_ci_low']):.2f}–" \
            f"{float(native['ratio_ci_high']):.2f}) | {float(tflite['ratio_to_slim_graph']):.2f} (" in again.stdout
     assert (tmp_path / "again.png").stat().st_size > 10_000
+
+
+def test_a_cell_that_fails_to_build_reports_one_error_for_every_round():
+    from zoo.bench.cell_process import CellProcess
+
+    cell = CellProcess(dict(model="no_such_model", impl="slim_graph", mode="inference", batch_size=2, image_size=28,
+                            precision="float32", warmup=1, iters=1, seconds=0))
+    try:
+        ready = cell.start()
+        assert "no_such_model" in ready["error"] and cell.measure() == ready
+    finally:
+        cell.close()
 
 
 def test_bench_rejects_unknown_impl_and_model():

@@ -3,6 +3,7 @@ predict, export, make-tfrecords, bench. Each command prints what it did; on bad 
 what is wrong and what to do and exits 2 (--debug shows the traceback instead)."""
 import argparse
 import json
+import os
 import sys
 
 from zoo import __version__
@@ -222,14 +223,20 @@ def cmd_bench(args):
     if args.from_results:
         rows = [r for r in bench.read_results(args.from_results) if r["model"] in models and r["impl"] in impls
                 and r["mode"] in modes]
+        if args.results_file:
+            bench.write_results(rows, args.results_file)
     else:
+        if args.resume and not args.results_file:
+            raise ValueError("--resume keeps the rows of --results-file: give --results-file too")
+        done = bench.read_results(args.results_file) if args.resume and os.path.exists(args.results_file) else []
+        save = (lambda rows: bench.write_results(rows, args.results_file)) if args.results_file else None
         rows = bench.run(models, impls, modes, args.batch_size, args.image_size, args.precision, args.warmup,
-                         args.iters, args.rounds, args.seconds, args.budget)
+                         args.iters, args.rounds, args.seconds, args.budget, done=done, save=save)
+        rows = [r for r in rows if r["model"] in models and r["impl"] in impls and r["mode"] in modes]
     print(bench.format_table(rows))
     print()
     print(bench.ratio_table(rows))
     if args.results_file:
-        bench.write_results(rows, args.results_file)
         print(f"wrote {args.results_file}")
     if args.plot:
         bench.plot(rows, args.plot)
@@ -382,7 +389,9 @@ def build_parser():
     p.add_argument("--seconds", type=float, default=2.0, help="and steps until this much time is measured")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (the ratios' intervals need >= 2)")
     p.add_argument("--budget", type=float, default=0.0, help="seconds for the whole run (0: unbounded)")
-    p.add_argument("--results-file", help="CSV, or JSON by extension")
+    p.add_argument("--results-file", help="CSV, or JSON by extension; rewritten after each model and mode")
+    p.add_argument("--resume", action="store_true",
+                   help="keep --results-file's rows and measure only the models and modes it lacks")
     p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart")
     p.add_argument("--from-results", help="tables and chart from an earlier run's CSV/JSON instead of running")
     for command in sub.choices.values():

@@ -1,19 +1,18 @@
 """`python -m zoo bench`: slim graph vs shim (eager, tf.function) vs tf_keras native (tf.function, XLA, bfloat16)
 vs the Keras 3 native on the TensorFlow, JAX and PyTorch backends vs keras.applications, inference and training.
 
-Each model x implementation x round runs in its own process (memory isolation; nothing cached between
-implementations), and every round runs all implementations back to back in a rotated order, so that each
-ratio to the slim graph compares measurements taken side by side on a noisy machine. A cell measures at least
-`iters` steps and keeps going until `seconds` of steps are measured. Ratios are computed per round; the median
-over rounds is reported with a bootstrap 95 % interval (zoo.bench.stats). `budget` bounds the whole run: cells
-not started when it runs out are reported as not run.
+Each model x implementation runs in its own process (memory isolation; nothing shared between implementations),
+built and warmed up one at a time, and kept alive over the rounds (zoo.bench.cell_process); every round asks all
+implementations back to back in a rotated order, so that each ratio to the slim graph compares measurements taken
+side by side on a noisy machine. A round measures at least `iters` steps and keeps going until `seconds` of steps
+are measured. Ratios are computed per round; the median over rounds is reported with a bootstrap 95 % interval
+(zoo.bench.stats). `budget` bounds the whole run: rounds not started when it runs out are reported as not run.
+All of a model's implementations are alive at once: their peak memories add up.
 """
 import csv
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 
 from zoo.bench.stats import ratio_interval, round_ratios
@@ -44,27 +43,6 @@ def _known_skip(args):
     return None
 
 
-def run_cell(args, timeout=3600):
-    """One measurement in a fresh Python process."""
-    skip = _known_skip(args)
-    if skip:
-        return skip
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if args["impl"].startswith("keras3_"):  # one backend per process; keras.applications' on TensorFlow
-        backend = args["impl"][len("keras3_"):]
-        env["KERAS_BACKEND"] = "tensorflow" if backend == "applications" else backend
-    try:
-        proc = subprocess.run([sys.executable, "-m", "zoo.bench.worker", json.dumps(args)], capture_output=True,
-                              text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    for line in proc.stdout.splitlines():
-        if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"error": f"worker exited {proc.returncode}: {tail}"}
-
-
 def _percentile(values, q):
     values = sorted(values)
     k = (len(values) - 1) * q
@@ -73,9 +51,11 @@ def _percentile(values, q):
 
 
 def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision="float32", warmup=3, iters=5,
-        rounds=5, seconds=2.0, budget=0.0, log=print):
+        rounds=5, seconds=2.0, budget=0.0, log=print, done=(), save=None):
     """Measure and return one row per model x impl x mode (dicts with COLUMNS). `budget` (seconds, 0: none)
-    bounds the whole run."""
+    bounds the whole run. `done`: rows of an earlier run, kept, whose models and modes are not measured again;
+    `save(rows)` is called after each model and mode with every row so far, so that an interrupted run keeps
+    what it measured."""
     import zoo
 
     check_impls(impls)
@@ -83,27 +63,66 @@ def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision=
     impls = list(impls)
     if "slim_graph" not in impls:
         impls.insert(0, "slim_graph")  # the baseline every ratio refers to
-    rows = []
+    rows = list(done)
+    finished = {(r["model"], r["mode"]) for r in rows}
     for model in models:
         spec = zoo.get_spec(model)
         size = image_size or spec.image_size
         for mode in modes:
-            cells = {impl: [] for impl in impls}
-            for r in range(rounds):
-                order = impls[r % len(impls):] + impls[:r % len(impls)]
-                for impl in order:
-                    if deadline and time.monotonic() > deadline:
-                        cells[impl].append({"skipped": BUDGET_SKIP})
-                        continue
-                    args = dict(model=model, impl=impl, mode=mode, batch_size=batch_size, image_size=size,
-                                precision=precision, warmup=warmup, iters=iters, seconds=seconds)
-                    result = run_cell(args)
-                    cells[impl].append(result)
+            if (model, mode) in finished:
+                continue
+            base = dict(model=model, mode=mode, batch_size=batch_size, image_size=size, precision=precision,
+                        warmup=warmup, iters=iters, seconds=seconds)
+            cells = _measure_rounds(base, impls, rounds, deadline, log)
+            rows += _aggregate(model, mode, batch_size, size, precision, impls, cells)
+            if save:
+                save(rows)
+    return rows
+
+
+def _over(deadline):
+    return deadline is not None and time.monotonic() > deadline
+
+
+def _measure_rounds(base, impls, rounds, deadline, log):
+    """{impl: [one result dict per round]}: each implementation's process started and warmed up in turn, then
+    `rounds` rotated rounds over the live processes."""
+    from zoo.bench.cell_process import CellProcess
+
+    tag = f"[{base['model']} {base['mode']}]"
+    ready, workers = {}, {}
+    try:
+        for impl in impls:
+            args = dict(base, impl=impl)
+            ready[impl] = _known_skip(args) or ({"skipped": BUDGET_SKIP} if _over(deadline) else None)
+            if ready[impl] is None:
+                workers[impl] = CellProcess(args)
+                ready[impl] = workers[impl].start()
+                if "error" in ready[impl]:
+                    workers.pop(impl).close()
+            what = ready[impl].get("error") or ready[impl].get("skipped") or \
+                f"built in {ready[impl]['build_seconds']:.1f} s, first call {ready[impl]['first_call_seconds']:.2f} s"
+            log(f"{tag} {impl}: {what}")
+        cells = {impl: [] for impl in impls}
+        for r in range(rounds):
+            for impl in impls[r % len(impls):] + impls[:r % len(impls)]:
+                if impl not in workers:
+                    result = ready[impl]
+                elif _over(deadline):
+                    result = {"skipped": BUDGET_SKIP}
+                else:
+                    result = workers[impl].measure()
+                    if "error" not in result:
+                        result = dict(ready[impl], **result)
+                cells[impl].append(result)
+                if impl in workers:
                     what = result.get("error") or result.get("skipped") or \
                         f"{statistics.median(result['step_seconds']) * 1e3:.1f} ms/step"
-                    log(f"[{model} {mode} round {r + 1}/{rounds}] {impl}: {what}")
-            rows += _aggregate(model, mode, batch_size, size, precision, impls, cells)
-    return rows
+                    log(f"{tag} round {r + 1}/{rounds} {impl}: {what}")
+        return cells
+    finally:
+        for worker in workers.values():
+            worker.close()
 
 
 def _aggregate(model, mode, batch, size, precision, impls, cells):
@@ -150,14 +169,17 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
 
 
 def write_results(rows, path):
-    if path.endswith(".json"):
-        with open(path, "w") as f:
+    """CSV, or JSON by extension; written beside and renamed, so that a run stopped mid-write keeps the last
+    complete file."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", newline="") as f:
+        if path.endswith(".json"):
             json.dump(rows, f, indent=1)
-        return
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+        else:
+            writer = csv.DictWriter(f, COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    os.replace(tmp, path)
 
 
 def read_results(path):

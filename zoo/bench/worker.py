@@ -1,4 +1,8 @@
-"""One measurement in its own process: `python -m zoo.bench.worker '<json spec>'` prints one JSON line.
+"""One implementation of one model in its own process: `python -m zoo.bench.worker '<json spec>'` builds it, makes
+the first call and the warm-up steps, prints `BENCH_READY <json>` (build, first-call and mapping times, parameter
+count), then answers each `measure` line on stdin with `BENCH_RESULT <json>` (one round's step times, peak memory)
+until stdin closes. The runner (zoo.bench) keeps one such process per implementation alive and asks them in turn,
+so that rounds interleave without paying import, build and tracing again every round.
 
 Implementations: slim_graph (TF1 Session.run), shim_eager, shim_function, native_function and native_xla (the
 tf_keras native in tf.function, without / with jit_compile), keras3_tensorflow / keras3_jax / keras3_torch (the
@@ -28,20 +32,25 @@ def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _timed(step, warmup, iters, seconds=0.0):
-    """First-call time and the step times of at least `iters` steps, continuing until `seconds` of steps have
-    been measured (so fast models get many samples and slow ones still a few)."""
+def _warm(step, warmup):
+    """The first call's time (tracing, compilation), then the rest of the warm-up steps."""
     start = time.perf_counter()
     step()
     first = time.perf_counter() - start
     for _ in range(max(warmup - 1, 0)):
         step()
+    return first
+
+
+def _timed(step, iters, seconds=0.0):
+    """The step times of at least `iters` steps, continuing until `seconds` of steps have been measured (so fast
+    models get many samples and slow ones still a few)."""
     times = []
     while len(times) < iters or sum(times) < seconds:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return first, times
+    return times
 
 
 def _slim_graph(spec, args, images, labels):
@@ -188,7 +197,8 @@ def _tflite_step(args, images):
     return model, infer
 
 
-def measure(args):
+def prepare(args):
+    """Build the cell's model and step, call it once and warm it up: (step, what the runner reports of it)."""
     import zoo
 
     spec = zoo.get_spec(args["model"])
@@ -217,19 +227,38 @@ def measure(args):
 
             result["mapping_seconds"] = mapping_seconds(model)
     result["build_seconds"] = time.perf_counter() - build_start
-    first, times = _timed(step, args["warmup"], args["iters"], args.get("seconds", 0.0))
-    result.update({"params": int(params), "first_call_seconds": first, "step_seconds": times,
-                   "peak_memory_mb": _peak_memory_mb()})
-    return result
+    result.update({"params": int(params), "first_call_seconds": _warm(step, args["warmup"])})
+    return step, result
+
+
+def measure(step, args):
+    """One round: step times and the process's peak memory so far."""
+    return {"step_seconds": _timed(step, args["iters"], args.get("seconds", 0.0)), "peak_memory_mb": _peak_memory_mb()}
+
+
+def _error(e):
+    return {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
+
+
+def _say(tag, result):
+    print(f"{tag} {json.dumps(result)}", flush=True)
 
 
 def main():
     args = json.loads(sys.argv[1])
-    try:
-        result = measure(args)
-    except Exception as e:  # reported, not raised: one failing cell must not stop a benchmark run
-        result = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
-    print("BENCH_RESULT " + json.dumps(result))
+    try:  # errors are reported, not raised: one failing cell must not stop a benchmark run
+        step, ready = prepare(args)
+    except Exception as e:
+        _say("BENCH_READY", _error(e))
+        return
+    _say("BENCH_READY", ready)
+    for line in sys.stdin:
+        if line.strip() != "measure":
+            break
+        try:
+            _say("BENCH_RESULT", measure(step, args))
+        except Exception as e:
+            _say("BENCH_RESULT", _error(e))
 
 
 if __name__ == "__main__":

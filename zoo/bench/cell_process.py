@@ -1,0 +1,84 @@
+"""One benchmark cell's worker process (zoo.bench.worker), kept alive across rounds.
+
+Import, model build and tracing happen once per cell, and every round is one `measure` request, so the runner can
+interleave many short rounds without paying seconds of start-up each time; each implementation still runs in its own
+process (memory isolation, its own Keras and backend). Lines are read with a timeout on a thread, so that a hung or
+killed worker costs one error row, not the run.
+"""
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+
+
+class CellProcess:
+    """`start()` builds and warms the cell (returns its BENCH_READY dict); `measure()` runs one round (its
+    BENCH_RESULT dict). Failures come back as {"error": ...}: one failing cell must not stop a benchmark run."""
+
+    def __init__(self, args: dict, timeout: float = 3600.0):
+        self.args, self.timeout = args, timeout
+        self.proc, self.failed = None, None
+        self._lines = queue.Queue()
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+
+    def start(self) -> dict:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        impl = self.args["impl"]
+        if impl.startswith("keras3_"):  # one backend per process; keras.applications' on TensorFlow
+            backend = impl[len("keras3_"):]
+            env["KERAS_BACKEND"] = "tensorflow" if backend == "applications" else backend
+        self.proc = subprocess.Popen([sys.executable, "-m", "zoo.bench.worker", json.dumps(self.args)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                     env=env)
+        threading.Thread(target=self._read, daemon=True).start()
+        return self._answer("BENCH_READY")
+
+    def measure(self) -> dict:
+        if self.failed:
+            return {"error": self.failed}
+        try:
+            self.proc.stdin.write("measure\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the worker is gone: _answer reports how it exited
+        return self._answer("BENCH_RESULT")
+
+    def close(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self._stderr.close()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)  # end of output
+
+    def _answer(self, tag):
+        while True:
+            try:
+                line = self._lines.get(timeout=self.timeout)
+            except queue.Empty:
+                self.proc.kill()
+                return self._fail(f"timed out after {self.timeout:g} s")
+            if line is None:
+                self.proc.wait()
+                self._stderr.seek(0)
+                tail = (self._stderr.read().strip().splitlines() or ["no output"])[-1]
+                return self._fail(f"worker exited {self.proc.returncode}: {tail}")
+            if line.startswith(tag + " "):
+                result = json.loads(line[len(tag) + 1:])
+                if "error" in result and tag == "BENCH_READY":
+                    self.failed = result["error"]
+                return result
+
+    def _fail(self, message):
+        self.failed = message
+        return {"error": message}
