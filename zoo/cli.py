@@ -236,6 +236,10 @@ def cmd_bench(args):
     print(bench.format_table(rows))
     print()
     print(bench.ratio_table(rows))
+    print()
+    print(bench.fastest_table(rows))
+    print()
+    print(bench.targets_table(rows))
     if args.results_file:
         print(f"wrote {args.results_file}")
     if args.plot:

@@ -29,6 +29,7 @@ class Kit:
     LocalResponseNormalization: type
     BatchNormalization: type       # slim's batch norm (TF's fused semantics) in this Keras
     AveragePooling2D: type         # TF's average pool (SAME padding left out of the mean) in this Keras
+    FullyConnectedConv2D: type     # a convolution whose kernel covers its input, computed as a matmul
 
     @property
     def layers(self):
@@ -63,10 +64,10 @@ def _fans(shape):
     return {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}
 
 
-def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization, seed_of,
+def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normalization, seed_of, ops,
             average_pooling=None):
-    """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops, and
-    `seed_of(seed)` the seed an unseeded initializer call uses."""
+    """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops, `ops`
+    its `reshape`/`matmul` namespace, and `seed_of(seed)` the seed an unseeded initializer call uses."""
 
     @register
     class TruncatedNormal(keras.initializers.Initializer):
@@ -119,9 +120,35 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
                     "alpha": self.alpha, "beta": self.beta}
 
+    @register
+    class FullyConnectedConv2D(keras.layers.Conv2D):
+        """slim's fully connected layer as VGG, AlexNet v2 and OverFeat write it: a convolution whose kernel covers
+        its whole input (fc6: 7x7 VALID on a 7x7 map; fc7/fc8: 1x1 on 1x1). On such an input it is a matrix
+        product of the flattened input with the kernel, computed so: the weights keep the convolution's shape (the
+        published checkpoints map unchanged, both ways), while the step runs as keras.applications' Flatten + Dense
+        does, without TF's convolution kernels for this shape (slow on CPU, backward above all). A larger input
+        (fully convolutional use) takes the convolution."""
+
+        def _covers(self, input_shape):
+            one_by_one = tuple(self.kernel_size) == (1, 1)
+            return (tuple(input_shape[1:3]) == tuple(self.kernel_size) and (self.padding == "valid" or one_by_one)
+                    and self.data_format == "channels_last" and tuple(self.dilation_rate) == (1, 1)
+                    and getattr(self, "groups", 1) == 1)
+
+        def call(self, inputs):
+            if not self._covers(inputs.shape):
+                return super().call(inputs)
+            flat = ops.reshape(inputs, (-1, self.kernel.shape[0] * self.kernel.shape[1] * self.kernel.shape[2]))
+            outputs = ops.matmul(flat, ops.reshape(self.kernel, (-1, self.filters)))
+            if self.use_bias:
+                outputs = outputs + self.bias
+            if self.activation is not None:
+                outputs = self.activation(outputs)
+            return ops.reshape(outputs, (-1, 1, 1, self.filters))
+
     return Kit(name, keras, TruncatedNormal, VarianceScaling, LocalResponseNormalization,
                batch_normalization(register), average_pooling(register) if average_pooling else
-               keras.layers.AveragePooling2D)
+               keras.layers.AveragePooling2D, FullyConnectedConv2D)
 
 
 def _same_pads(size, pool_size, strides):
@@ -208,7 +235,7 @@ def _keras3():
         "keras", keras, keras.saving.register_keras_serializable(package="zoo"),
         lambda shape, mean, std, dtype, seed: keras.random.truncated_normal(shape, mean, std, dtype, seed=seed),
         lambda shape, lo, hi, dtype, seed: keras.random.uniform(shape, lo, hi, dtype, seed=seed), lrn,
-        batch_normalization, seed_of, average_pooling)
+        batch_normalization, seed_of, ops, average_pooling)
 
 
 def _tf_keras():
@@ -222,7 +249,8 @@ def _tf_keras():
         lambda shape, lo, hi, dtype, seed: tf.random.uniform(shape, lo, hi, dtype or tf.float32, seed=seed),
         tf.nn.local_response_normalization,
         lambda register: tf_keras.layers.BatchNormalization,  # fused: already TF's statistics
-        lambda seed: seed)  # unseeded: TF's global seed, as slim draws (DeterministicRandomTestTool reaches it)
+        lambda seed: seed,  # unseeded: TF's global seed, as slim draws (DeterministicRandomTestTool reaches it)
+        tf)
 
 
 @functools.lru_cache(maxsize=None)

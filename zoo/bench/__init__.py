@@ -23,7 +23,10 @@ MODES = ("inference", "train")
 BUDGET_SKIP = "not run: --budget exhausted"
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
-           "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "note")
+           "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
+           "native_speedup_ci_low", "native_speedup_ci_high", "note")
+# The natives on the TensorFlow backend; the faster of the two is "the native" that keras.applications is held to.
+TF_NATIVES = ("native_function", "keras3_tensorflow")
 
 
 def check_impls(impls):
@@ -165,7 +168,29 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
         if mapping:
             row["mapping_s"] = round(min(mapping), 3)
         rows.append(row)
+    _native_speedups(rows, cells)
     return rows
+
+
+def _native_speedups(rows, cells):
+    """On each keras.applications row: the faster TensorFlow-backend native's throughput over it, per round
+    (both measured in the same round), with its interval; the note names that native."""
+    by_impl = {r["impl"]: r for r in rows}
+    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["ratio_to_slim_graph"] != ""]
+    if not natives:
+        return
+    native = max(natives, key=lambda r: r["ratio_to_slim_graph"])["impl"]
+    for impl in ("keras_applications", "keras3_applications"):
+        if impl not in by_impl or by_impl[impl]["ratio_to_slim_graph"] == "":
+            continue
+        pairs = [(a["step_seconds"], n["step_seconds"]) for a, n in zip(cells[impl], cells[native])
+                 if "step_seconds" in a and "step_seconds" in n]
+        if not pairs:
+            continue
+        point, low, high = ratio_interval(round_ratios(*zip(*pairs)))
+        by_impl[impl].update(native_speedup=round(point, 3), native_speedup_ci_low=round(low, 3),
+                             native_speedup_ci_high=round(high, 3))
+        by_impl[impl]["note"] = "; ".join(filter(None, (by_impl[impl]["note"], f"native_speedup: {native}")))
 
 
 def write_results(rows, path):
@@ -196,68 +221,4 @@ def read_results(path):
     return rows
 
 
-def _ratio_cell(row):
-    """'1.15 (1.05–1.24)': the median ratio and its 95 % interval (older results files: the ratio alone)."""
-    if row.get("ratio_ci_low", "") == "" or row.get("rounds", 0) in ("", 0, 1):
-        return f"{row['ratio_to_slim_graph']:.2f}"
-    return f"{row['ratio_to_slim_graph']:.2f} ({row['ratio_ci_low']:.2f}–{row['ratio_ci_high']:.2f})"
-
-
-def ratio_table(rows):
-    """One line per model and mode: the slim graph's step time, then each implementation's throughput ratio
-    with its interval."""
-    impls = [i for i in IMPLS if i != "slim_graph" and any(r["impl"] == i for r in rows)]
-    lines = ["| model | mode | slim graph ms/step | " + " | ".join(impls) + " |", "|" + "---|" * (3 + len(impls))]
-    for model in dict.fromkeys(r["model"] for r in rows):
-        for mode in MODES:
-            cells = {r["impl"]: r for r in rows if r["model"] == model and r["mode"] == mode}
-            if "slim_graph" not in cells:
-                continue
-            ratios = [_ratio_cell(cells[i]) if i in cells and cells[i]["ratio_to_slim_graph"] != "" else "–"
-                      for i in impls]
-            lines.append(f"| {model} | {mode} | {cells['slim_graph']['step_ms_median']:.1f} | " + " | ".join(ratios)
-                         + " |")
-    return "\n".join(lines)
-
-
-def format_table(rows):
-    cols = ("model", "impl", "mode", "samples_per_sec", "step_ms_median", "step_ms_p10", "step_ms_p90",
-            "first_call_s", "ratio_to_slim_graph", "peak_memory_mb", "note")
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def plot(rows, path):
-    """Bar chart: each implementation's throughput relative to the slim graph, per model and mode."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
-    modes = sorted({r["mode"] for r in rows})
-    fig, axes = plt.subplots(len(modes), 1, figsize=(14, 4.5 * len(modes)), squeeze=False)
-    for ax, mode in zip(axes[:, 0], modes):
-        sub = [r for r in rows if r["mode"] == mode and r["ratio_to_slim_graph"] != ""]
-        models = list(dict.fromkeys(r["model"] for r in sub))
-        impls = list(dict.fromkeys(r["impl"] for r in sub))
-        width = 0.8 / max(len(impls), 1)
-        for i, impl in enumerate(impls):
-            xs, ys = [], []
-            for m, model in enumerate(models):
-                for r in sub:
-                    if r["model"] == model and r["impl"] == impl:
-                        xs.append(m + i * width)
-                        ys.append(r["ratio_to_slim_graph"])
-            ax.bar(xs, ys, width, label=impl)
-        ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_xticks([m + 0.4 - width / 2 for m in range(len(models))])
-        ax.set_xticklabels(models, rotation=30, ha="right")
-        ax.set_ylabel("throughput / slim graph")
-        ax.set_title(f"{mode}, batch {sub[0]['batch'] if sub else ''}, CPU")
-        ax.legend(fontsize=8, ncol=3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+from zoo.bench.report import fastest_table, format_table, plot, ratio_table, targets_table  # noqa: E402,F401

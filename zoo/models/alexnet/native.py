@@ -1,5 +1,5 @@
 """AlexNet v2 and OverFeat, native (one builder each for Keras 3 and tf_keras): slim's layer names (`conv1`,
-`pool1`, ..., `fc6`-`fc8`, fully connected layers as convolutions, VGG's classifier head) and initializers (fc
+`pool1`, ..., `fc6`-`fc8`: VGG's classifier head, convolution kernels computed as matmuls) and initializers (fc
 layers truncated normal 0.005 with bias 0.1; AlexNet's convolutions also start at bias 0.1)."""
 from zoo.models.vgg.native import classifier, conv
 
