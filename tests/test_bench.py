@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import ROOT
 from zoo.bench.stats import ratio_interval, round_ratios, verdict
@@ -45,6 +46,46 @@ def test_bench_smoke(tmp_path):
            f"{float(native['ratio_to_slim_graph']):.2f} ({float(native['ratio_ci_low']):.2f}–" \
            f"{float(native['ratio_ci_high']):.2f}) | {float(tflite['ratio_to_slim_graph']):.2f} (" in again.stdout
     assert (tmp_path / "again.png").stat().st_size > 10_000
+
+
+def _cell(step, rounds_scale, **extra):
+    return [dict(step_seconds=[step * f] * 3, first_call_seconds=0.1, build_seconds=1.0, params=10,
+                 peak_memory_mb=100.0, **extra) for f in rounds_scale]
+
+
+def test_aggregate_and_reports_from_made_up_rounds():
+    """Rows, the native-vs-keras.applications speedup and the reports from rounds whose ratios are known: every
+    round slowed by its own factor, which the per-round ratios cancel."""
+    from zoo import bench
+
+    noise = [1.0, 1.3, 0.9, 1.1, 1.2]
+    cells = {"slim_graph": _cell(0.10, noise, gflops_per_sample=1.5), "shim_function": _cell(0.10 / 0.90, noise),
+             "native_function": _cell(0.10 / 1.25, noise), "keras3_tensorflow": _cell(0.10 / 1.05, noise),
+             "keras_applications": _cell(0.10 / 1.25 * 1.2, noise),
+             "tflite_xnnpack": _cell(0.10 / 1.5, noise[:3]) + [{"error": "worker exited -9: killed"}] * 2}
+    rows = bench._aggregate("m", "inference", 8, 224, "float32", list(cells), cells)
+    by = {r["impl"]: r for r in rows}
+    for impl, ratio in (("slim_graph", 1.0), ("shim_function", 0.9), ("native_function", 1.25),
+                        ("keras_applications", 1.25 / 1.2), ("tflite_xnnpack", 1.5)):
+        assert by[impl]["ratio_to_slim_graph"] == pytest.approx(ratio, rel=1e-3), impl
+    assert by["tflite_xnnpack"]["rounds"] == 3 and by["tflite_xnnpack"]["note"] == \
+        "2 round(s) failed: worker exited -9: killed"
+    apps = by["keras_applications"]
+    assert apps["native_speedup"] == pytest.approx(1.2, rel=1e-3) and apps["native_speedup_rounds"] == 5
+    assert apps["note"] == "native_speedup: native_function"
+    assert "| m | tflite_xnnpack | 1.50 (1.50–1.50) |" in bench.fastest_table(rows)
+    targets = {line.split(" | ")[0][2:]: line.split(" | ")[1:4] for line in bench.targets_table(rows).splitlines()}
+    assert targets["native (faster of native_function, keras3_tensorflow) ≥ 1.00× slim graph, interval low ≥ 0.95"] \
+        == ["1", "0", "0"]
+    assert targets["shim_function ≥ 0.95× slim graph"] == ["0", "0", "1"]
+    assert targets["fastest inference path ≥ 1.30× slim graph"] == ["1", "0", "0"]
+    assert targets["native ≥ 1.10× keras.applications (each)"] == ["1", "0", "0"]
+    # --resume: complete only if every impl asked for was measured at the same settings, none cut by --budget
+    assert bench._complete(rows, list(cells), 8, 224, "float32")
+    assert not bench._complete(rows, list(cells), 8, 160, "float32")
+    assert not bench._complete(rows, list(cells) + ["keras3_jax"], 8, 224, "float32")
+    cut = [dict(r, note=f"1 round(s) {bench.BUDGET_SKIP}") if r["impl"] == "shim_function" else r for r in rows]
+    assert not bench._complete(cut, list(cells), 8, 224, "float32")
 
 
 def test_a_cell_that_fails_to_build_reports_one_error_for_every_round():

@@ -141,7 +141,7 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             flat = ops.reshape(inputs, (-1, self.kernel.shape[0] * self.kernel.shape[1] * self.kernel.shape[2]))
             outputs = ops.matmul(flat, ops.reshape(self.kernel, (-1, self.filters)))
             if self.use_bias:
-                outputs = outputs + self.bias
+                outputs = ops.add(outputs, self.bias)
             if self.activation is not None:
                 outputs = self.activation(outputs)
             return ops.reshape(outputs, (-1, 1, 1, self.filters))

@@ -24,7 +24,7 @@ BUDGET_SKIP = "not run: --budget exhausted"
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
            "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
-           "native_speedup_ci_low", "native_speedup_ci_high", "note")
+           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "note")
 # The natives on the TensorFlow backend; the faster of the two is "the native" that keras.applications is held to.
 TF_NATIVES = ("native_function", "keras3_tensorflow")
 
@@ -56,24 +56,28 @@ def _percentile(values, q):
 def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision="float32", warmup=3, iters=5,
         rounds=5, seconds=2.0, budget=0.0, log=print, done=(), save=None):
     """Measure and return one row per model x impl x mode (dicts with COLUMNS). `budget` (seconds, 0: none)
-    bounds the whole run. `done`: rows of an earlier run, kept, whose models and modes are not measured again;
-    `save(rows)` is called after each model and mode with every row so far, so that an interrupted run keeps
-    what it measured."""
+    bounds the whole run. `done`: rows of an earlier run, kept; a model and mode they hold complete (every impl
+    asked for, measured at this batch, size and precision, none cut by the budget) is not measured again, an
+    incomplete one is measured again and its old rows dropped. `save(rows)` is called after each model and mode
+    with every row so far, so that an interrupted run keeps what it measured."""
     import zoo
 
     check_impls(impls)
+    if rounds < 1:
+        raise ValueError(f"rounds={rounds!r}: at least one round is needed (two for an interval)")
     deadline = time.monotonic() + budget if budget else None
     impls = list(impls)
     if "slim_graph" not in impls:
         impls.insert(0, "slim_graph")  # the baseline every ratio refers to
     rows = list(done)
-    finished = {(r["model"], r["mode"]) for r in rows}
     for model in models:
         spec = zoo.get_spec(model)
         size = image_size or spec.image_size
         for mode in modes:
-            if (model, mode) in finished:
+            old = [r for r in rows if (r["model"], r["mode"]) == (model, mode)]
+            if old and _complete(old, impls, batch_size, size, precision):
                 continue
+            rows = [r for r in rows if r not in old]
             base = dict(model=model, mode=mode, batch_size=batch_size, image_size=size, precision=precision,
                         warmup=warmup, iters=iters, seconds=seconds)
             cells = _measure_rounds(base, impls, rounds, deadline, log)
@@ -81,6 +85,14 @@ def run(models, impls=IMPLS, modes=MODES, batch_size=8, image_size=0, precision=
             if save:
                 save(rows)
     return rows
+
+
+def _complete(old, impls, batch_size, size, precision):
+    """Whether an earlier run's rows of one model and mode answer this run's question."""
+    have = {r["impl"]: r for r in old}
+    return all(impl in have and have[impl]["batch"] == batch_size and have[impl]["image_size"] == size
+               and BUDGET_SKIP not in str(have[impl]["note"])
+               and (have[impl]["precision"] == precision or not impl.startswith("native")) for impl in impls)
 
 
 def _over(deadline):
@@ -140,12 +152,13 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
         results = [c for c in results if "step_seconds" in c]
-        if bad and (not results or bad[0] != BUDGET_SKIP):
+        if bad and not results:
             row["note"] = bad[0]
             rows.append(row)
             continue
-        if bad:
-            row["note"] = f"{len(bad)} round(s) {BUDGET_SKIP}"
+        if bad:  # the measured rounds count; the note says what happened to the others
+            row["note"] = f"{len(bad)} round(s) {BUDGET_SKIP}" if bad[0] == BUDGET_SKIP else \
+                f"{len(bad)} round(s) failed: {bad[0]}"
         steps = [t for c in results for t in c["step_seconds"]]
         median = statistics.median(steps)
         measured = [(b, c) for b, c in zip(base, cells[impl]) if "step_seconds" in b and "step_seconds" in c]
@@ -173,23 +186,22 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
 
 
 def _native_speedups(rows, cells):
-    """On each keras.applications row: the faster TensorFlow-backend native's throughput over it, per round
-    (both measured in the same round), with its interval; the note names that native."""
+    """On each keras.applications row: the faster float32 TensorFlow-backend native's throughput over it, per
+    round (both measured in the same round), with its interval and round count; the note names that native."""
     by_impl = {r["impl"]: r for r in rows}
-    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["ratio_to_slim_graph"] != ""]
+    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["step_ms_median"] != ""
+               and by_impl[i]["precision"] == "float32"]
     if not natives:
         return
-    native = max(natives, key=lambda r: r["ratio_to_slim_graph"])["impl"]
+    native = min(natives, key=lambda r: r["step_ms_median"])["impl"]
     for impl in ("keras_applications", "keras3_applications"):
-        if impl not in by_impl or by_impl[impl]["ratio_to_slim_graph"] == "":
-            continue
-        pairs = [(a["step_seconds"], n["step_seconds"]) for a, n in zip(cells[impl], cells[native])
+        pairs = [(a["step_seconds"], n["step_seconds"]) for a, n in zip(cells.get(impl, ()), cells[native])
                  if "step_seconds" in a and "step_seconds" in n]
         if not pairs:
             continue
         point, low, high = ratio_interval(round_ratios(*zip(*pairs)))
         by_impl[impl].update(native_speedup=round(point, 3), native_speedup_ci_low=round(low, 3),
-                             native_speedup_ci_high=round(high, 3))
+                             native_speedup_ci_high=round(high, 3), native_speedup_rounds=len(pairs))
         by_impl[impl]["note"] = "; ".join(filter(None, (by_impl[impl]["note"], f"native_speedup: {native}")))
 
 
@@ -201,7 +213,7 @@ def write_results(rows, path):
         if path.endswith(".json"):
             json.dump(rows, f, indent=1)
         else:
-            writer = csv.DictWriter(f, COLUMNS)
+            writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
     os.replace(tmp, path)

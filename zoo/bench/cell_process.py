@@ -47,13 +47,14 @@ class CellProcess:
         return self._answer("BENCH_RESULT")
 
     def close(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.proc:
             try:
-                self.proc.stdin.close()
+                self.proc.stdin.close()  # the worker's end of its loop
                 self.proc.wait(timeout=60)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+            self.proc.stdout.close()
         self._stderr.close()
 
     def _read(self):
@@ -73,8 +74,12 @@ class CellProcess:
                 self._stderr.seek(0)
                 tail = (self._stderr.read().strip().splitlines() or ["no output"])[-1]
                 return self._fail(f"worker exited {self.proc.returncode}: {tail}")
-            if line.startswith(tag + " "):
-                result = json.loads(line[len(tag) + 1:])
+            at = line.find(tag + " ")  # a library's print without a newline may come first
+            if at >= 0:
+                try:
+                    result = json.loads(line[at + len(tag) + 1:])
+                except ValueError:
+                    return self._fail(f"unreadable {tag} line: {line[at:at + 200]!r}")
                 if "error" in result and tag == "BENCH_READY":
                     self.failed = result["error"]
                 return result

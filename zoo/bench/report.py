@@ -5,9 +5,9 @@ from zoo.bench.stats import verdict
 
 def _ratio_cell(row, key="ratio_to_slim_graph"):
     """'1.15 (1.05–1.24)': the median ratio and its 95 % interval (older results files: the ratio alone)."""
-    low, high = {"ratio_to_slim_graph": ("ratio_ci_low", "ratio_ci_high")}.get(key, (f"{key}_ci_low",
-                                                                                     f"{key}_ci_high"))
-    if row.get(low, "") == "" or row.get("rounds", 0) in ("", 0, 1):
+    low, high, rounds = ("ratio_ci_low", "ratio_ci_high", "rounds") if key == "ratio_to_slim_graph" else \
+        (f"{key}_ci_low", f"{key}_ci_high", f"{key}_rounds")
+    if row.get(low, "") == "" or row.get(rounds, 0) in ("", 0, 1):
         return f"{row[key]:.2f}"
     return f"{row[key]:.2f} ({row[low]:.2f}–{row[high]:.2f})"
 
@@ -36,13 +36,18 @@ def fastest_table(rows):
     return "\n".join(lines)
 
 
+def _numeric(value):
+    return value if isinstance(value, (int, float)) else 0
+
+
 def _target_rows(rows):
     """(target, [(cell name, verdict, shown value)]) for each speed target, over every measured model and mode."""
     judged = {"native (faster of native_function, keras3_tensorflow) ≥ 1.00× slim graph, interval low ≥ 0.95": [],
               "shim_function ≥ 0.95× slim graph": [], "fastest inference path ≥ 1.30× slim graph": [],
               "native ≥ 1.10× keras.applications (each)": []}
     native_t, shim_t, fast_t, apps_t = judged
-    for (model, mode), impls in _measured([r for r in rows if r.get("ratio_ci_low", "") != ""]).items():
+    # One round has no interval: such cells are left out (the run cannot judge them).
+    for (model, mode), impls in _measured([r for r in rows if _numeric(r.get("rounds")) >= 2]).items():
         name = f"{model} {mode}"
         natives = [impls[i] for i in TF_NATIVES if i in impls]
         if natives:
@@ -59,7 +64,7 @@ def _target_rows(rows):
                                    _ratio_cell(r)))
         for impl in ("keras_applications", "keras3_applications"):
             r = impls.get(impl)
-            if r and r.get("native_speedup", "") != "":
+            if r and _numeric(r.get("native_speedup_rounds")) >= 2:
                 judged[apps_t].append((f"{name} vs {impl}", verdict(r["native_speedup_ci_low"],
                                                                     r["native_speedup_ci_high"], 1.10),
                                        _ratio_cell(r, "native_speedup")))
@@ -85,8 +90,8 @@ def ratio_table(rows):
     for model in dict.fromkeys(r["model"] for r in rows):
         for mode in MODES:
             cells = {r["impl"]: r for r in rows if r["model"] == model and r["mode"] == mode}
-            if "slim_graph" not in cells:
-                continue
+            if cells.get("slim_graph", {}).get("step_ms_median", "") == "":
+                continue  # no baseline measured: no ratios
             ratios = [_ratio_cell(cells[i]) if i in cells and cells[i]["ratio_to_slim_graph"] != "" else "–"
                       for i in impls]
             lines.append(f"| {model} | {mode} | {cells['slim_graph']['step_ms_median']:.1f} | " + " | ".join(ratios)

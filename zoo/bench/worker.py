@@ -10,8 +10,8 @@ Keras 3 native on that backend through `predict_on_batch` / `train_on_batch`, co
 there: tf.function, jax.jit, torch eager), keras_applications / keras3_applications (the tf_keras / Keras 3
 `keras.applications` model of the same architecture, where one exists; Keras 3's on TensorFlow, run like
 keras3_tensorflow), tflite_xnnpack (the zoo's float TFLite export run by the TFLite interpreter, whose default
-XNNPACK delegate uses one thread per core; inference only). Modes: inference (forward, training=False) and train (forward, softmax
-cross-entropy + regularization, gradients, SGD-with-momentum update).
+XNNPACK delegate uses one thread per core; inference only). Modes: inference (forward, training=False) and train
+(forward, softmax cross-entropy + regularization, gradients, SGD-with-momentum update).
 """
 import json
 import resource
