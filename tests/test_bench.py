@@ -73,7 +73,7 @@ def test_aggregate_and_reports_from_made_up_rounds():
     apps = by["keras_applications"]
     assert apps["native_speedup"] == pytest.approx(1.2, rel=1e-3) and apps["native_speedup_rounds"] == 5
     assert apps["note"] == "native_speedup: native_function"
-    assert "| m | tflite_xnnpack | 1.50 (1.50–1.50) |" in bench.fastest_table(rows)
+    assert "| m | tflite_xnnpack | 1.50 (1.50–1.50) | 109 |" in bench.fastest_table(rows)  # 1.5 GFLOP x 8 / 0.11 s
     targets = {line.split(" | ")[0][2:]: line.split(" | ")[1:4] for line in bench.targets_table(rows).splitlines()}
     assert targets["native (faster of native_function, keras3_tensorflow) ≥ 1.00× slim graph, interval low ≥ 0.95"] \
         == ["1", "0", "0"]

@@ -21,17 +21,27 @@ def _measured(rows):
     return cells
 
 
+def _gflops_per_second(row):
+    """The arithmetic rate a row's step reaches (forward FLOPs only, so for inference rows), or ""."""
+    if row.get("gflops_per_sample", "") == "" or row.get("step_ms_median", "") == "":
+        return ""
+    return row["gflops_per_sample"] * row["batch"] / (row["step_ms_median"] / 1e3)
+
+
 def fastest_table(rows):
-    """Per model: the fastest measured way to run it on this machine in each mode, against the slim graph."""
+    """Per model: the fastest measured way to run it on this machine in each mode, against the slim graph, and
+    the slim graph's inference arithmetic rate (GFLOP/s: how close to the CPU's peak it already is)."""
     cells = _measured(rows)
     modes = [m for m in MODES if any(mode == m for _, mode in cells)]
-    lines = ["| model | " + " | ".join(f"{m}: fastest | × slim graph" for m in modes) + " |",
-             "|---|" + "---|---|" * len(modes)]
+    lines = ["| model | " + " | ".join(f"{m}: fastest | × slim graph" for m in modes)
+             + " | slim graph inference GFLOP/s |", "|---|" + "---|---|" * len(modes) + "---|"]
     for model in dict.fromkeys(model for model, _ in cells):
         parts = []
         for mode in modes:
             best = max(cells.get((model, mode), {}).values(), key=lambda r: r["ratio_to_slim_graph"], default=None)
             parts += [best["impl"], _ratio_cell(best)] if best else ["–", "–"]
+        rate = _gflops_per_second(cells.get((model, "inference"), {}).get("slim_graph", {}))
+        parts.append(f"{rate:.0f}" if rate != "" else "–")
         lines.append(f"| {model} | " + " | ".join(parts) + " |")
     return "\n".join(lines)
 
