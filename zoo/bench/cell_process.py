@@ -8,6 +8,7 @@ killed worker costs one error row, not the run.
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,10 +71,7 @@ class CellProcess:
                 self.proc.kill()
                 return self._fail(f"timed out after {self.timeout:g} s")
             if line is None:
-                self.proc.wait()
-                self._stderr.seek(0)
-                tail = (self._stderr.read().strip().splitlines() or ["no output"])[-1]
-                return self._fail(f"worker exited {self.proc.returncode}: {tail}")
+                return self._fail(self._exit_reason())
             at = line.find(tag + " ")  # a library's print without a newline may come first
             if at >= 0:
                 try:
@@ -83,6 +81,16 @@ class CellProcess:
                 if "error" in result and tag == "BENCH_READY":
                     self.failed = result["error"]
                 return result
+
+    def _exit_reason(self):
+        code = self.proc.wait()
+        if code == -signal.SIGKILL:  # nothing of ours sends it: the kernel's out-of-memory killer, as a rule
+            return "worker killed by SIGKILL (out of memory, most likely: see `dmesg`)"
+        if code < 0:
+            return f"worker killed by {signal.Signals(-code).name}"
+        self._stderr.seek(0)
+        tail = (self._stderr.read().strip().splitlines() or ["no output"])[-1]
+        return f"worker exited {code}: {tail}"
 
     def _fail(self, message):
         self.failed = message
