@@ -187,15 +187,22 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
     return rows
 
 
+def faster_native(by_impl):
+    """The row of the faster float32 TensorFlow-backend native (by median step time) among {impl: row}, or None:
+    "the native" every target holds to the slim graph and to keras.applications."""
+    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["step_ms_median"] != ""
+               and by_impl[i]["precision"] == "float32"]
+    return min(natives, key=lambda r: r["step_ms_median"], default=None)
+
+
 def _native_speedups(rows, cells):
     """On each keras.applications row: the faster float32 TensorFlow-backend native's throughput over it, per
     round (both measured in the same round), with its interval and round count; the note names that native."""
     by_impl = {r["impl"]: r for r in rows}
-    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["step_ms_median"] != ""
-               and by_impl[i]["precision"] == "float32"]
-    if not natives:
+    native = faster_native(by_impl)
+    if native is None:
         return
-    native = min(natives, key=lambda r: r["step_ms_median"])["impl"]
+    native = native["impl"]
     for impl in ("keras_applications", "keras3_applications"):
         pairs = [(a["step_seconds"], n["step_seconds"]) for a, n in zip(cells.get(impl, ()), cells[native])
                  if "step_seconds" in a and "step_seconds" in n]
