@@ -28,7 +28,7 @@ IDS = [r[0] for r in PARITY_TABLE]
 # CifarNet, the MobileNets and the ResNets; NASNet's separable convolutions train on tf_keras in test_nasnet.py.
 KERASES = pytest.mark.parametrize("keras", ["keras", "tf_keras"])
 KERAS3_ONLY = {"vgg_16", "alexnet_v2", "inception_v1", "inception_v2", "inception_v3", "inception_v4",
-               "inception_resnet_v2", "nasnet_mobile"}
+               "inception_resnet_v2", "nasnet_mobile", "pnasnet_mobile", "nasnet_cifar"}
 
 
 def keras_cases(rows):
