@@ -126,3 +126,35 @@ def test_ratio_intervals_cover_the_true_ratio():
     assert ratio_interval([1.2]) == (1.2, 1.2, 1.2)
     assert (verdict(1.01, 1.2, 1.0), verdict(0.9, 1.1, 1.0), verdict(0.8, 0.95, 1.0)) == \
         ("meets", "within noise", "misses")
+
+
+def test_profile_times_the_slim_graph_and_the_native_by_op_type():
+    """The profiler's native computes the slim graph's logits (it asserts so itself) and both paths are traced
+    kernel by kernel: LeNet's convolutions and matmuls appear in each, with positive times; its TFLite export is
+    listed op by op, and XNNPACK takes all of it in one partition."""
+    from zoo.bench.profile import format_graph_profiles, graph_profiles, tflite_profile
+
+    profiles = graph_profiles("lenet", batch=4, runs=2)
+    for path in ("slim_graph", "native"):
+        ops, wall = profiles[path]
+        assert wall > 0 and sum(ops.values()) > 0, path
+        assert any("Conv2D" in op for op in ops) and any("MatMul" in op for op in ops), (path, ops)
+    table = format_graph_profiles(profiles)
+    assert "| wall time per step, untraced |" in table and "Conv2D" in table
+    ops, left, times = tflite_profile("lenet", batch=4, runs=2)
+    assert ops == {"CONV_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "FULLY_CONNECTED": 2, "SOFTMAX": 1}
+    assert left == {"partitions": 1} and times["xnnpack"] > 0 and times["reference"] > 0
+
+
+def test_nodes_left_between_delegate_partitions_are_found():
+    """input 0 -> CONV_2D -> 1 -> CUSTOM -> 2 -> CONV_2D -> 3; XNNPACK took each convolution in a partition of its
+    own, so the custom op between them is what TFLite's own kernels run."""
+    from zoo.bench.profile import _left_by_delegate
+
+    nodes = [{"op_name": "CONV_2D", "inputs": [0, 10], "outputs": [1]},
+             {"op_name": "CUSTOM", "inputs": [1], "outputs": [2]},
+             {"op_name": "CONV_2D", "inputs": [2, 11], "outputs": [3]},
+             {"op_name": "DELEGATE", "inputs": [0], "outputs": [1]},
+             {"op_name": "DELEGATE", "inputs": [2], "outputs": [3]}]
+    assert _left_by_delegate(nodes) == {"partitions": 2, "CUSTOM": 1}
+    assert _left_by_delegate(nodes[:3]) == {"partitions": 0, "CONV_2D": 2, "CUSTOM": 1}

@@ -153,6 +153,13 @@ def test_graph_building_leaves_eager_keras_models_working():
         slim.batch_norm(tf.compat.v1.placeholder(tf.float32, [None, 4]), is_training=False)
     np.testing.assert_allclose(model(np.ones((2, 4), np.float32)).numpy(), np.ones((2, 4)) / np.sqrt(1.001),
                                rtol=1e-6)
+    # Inside, tensor equality was TF1's (identity, which is all a graph has); outside it is TF2's again, even after
+    # an error in the block: eager `==` compares values, a variable is unhashable.
+    with pytest.raises(RuntimeError), compat.tf1_graph():
+        raise RuntimeError("inside")
+    np.testing.assert_array_equal(tf.constant([1, 2]) == tf.constant([1, 3]), [True, False])
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(tf.Variable(1.0))
 
 
 def test_slim_smart_cond_accepts_tensors_and_bools():

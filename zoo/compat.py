@@ -110,14 +110,23 @@ def tf1_graph(graph=None):
     whenever a layer is made in graph mode (utils/version_utils.swap_class); slim's batch_norm makes one,
     after which every existing eager model with that layer type fails ("Your Layer or Model is in an
     invalid state"). The graph's ops are built once, so restoring the bases on exit is safe.
+
+    Inside, tensor equality is TF1's (`tf.compat.v1.disable_tensor_equality`): in a graph `==` on a variable is
+    identity either way, but with TF2's setting every hash and `==` first asks `executing_eagerly_outside_functions`,
+    and tf_keras's legacy layers compare each new weight against every variable of the graph — quadratic: 35 of the
+    51 s NASNet CIFAR's slim graph took to build.
     """
     ensure_slim()
     graph = tf.Graph() if graph is None else graph
     bases = {cls: cls.__bases__ for cls in _layer_classes()}
+    equality = tf.Tensor._USE_EQUALITY  # no public getter; `enable_/disable_tensor_equality` set it
     try:
+        tf.compat.v1.disable_tensor_equality()
         with graph.as_default():
             yield graph
     finally:
+        if equality:
+            tf.compat.v1.enable_tensor_equality()
         for cls, original in bases.items():
             if cls.__bases__ != original:
                 cls.__bases__ = original
