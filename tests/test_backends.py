@@ -3,7 +3,7 @@ by the slim graph loads strictly and gives the slim graph's logits; `.keras` sav
 MobileNet v1 0.25 release gives its frozen graph's softmax on real photographs; and `fit` from a TF1 checkpoint
 starts from the TensorFlow backend's loss.
 
-One worker process per backend runs every case (tests/backend_worker.py); the references come from this
+One worker process per backend, both at once, runs every case (tests/backend_worker.py); the references come from this
 process: the TF1 graph (`Session.run`), the release's frozen graph, and the TensorFlow backend's `fit`.
 """
 import json
@@ -48,15 +48,27 @@ def runs(tf1_checkpoints, tmp_path_factory):
         job["release"] = {"frozen_graph": PB, "photos": str(work / "photos.npy")}
     with open(work / "job.json", "w") as f:
         json.dump(job, f)
+    # Both workers at once: each is mostly single-threaded Python (building models, mapping), so side by side they
+    # take little longer than one.
+    procs, worker = {}, os.path.join(ROOT, "tests", "backend_worker.py")
     results = {}
-    for backend in BACKENDS:
-        out = work / backend
-        out.mkdir()
-        env = dict(os.environ, KERAS_BACKEND=backend)
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "backend_worker.py"), str(work / "job.json"),
-                               str(out)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=1800)
-        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-3000:]}"
-        results[backend] = {f[len(backend) + 1:-4]: np.load(out / f) for f in os.listdir(out) if f.endswith(".npz")}
+    try:
+        for backend in BACKENDS:
+            (work / backend).mkdir()
+            procs[backend] = subprocess.Popen(
+                [sys.executable, worker, str(work / "job.json"), str(work / backend)], stdout=subprocess.DEVNULL,
+                stderr=open(work / f"{backend}.stderr", "w"), cwd=ROOT, env=dict(os.environ, KERAS_BACKEND=backend))
+        for backend, proc in procs.items():
+            proc.wait(timeout=1800)
+            assert proc.returncode == 0, \
+                f"{backend} worker failed:\n{(work / f'{backend}.stderr').read_text()[-3000:]}"
+            out = work / backend
+            results[backend] = {f[len(backend) + 1:-4]: np.load(out / f) for f in os.listdir(out) if f.endswith(".npz")}
+    finally:  # a failed or hung worker does not leave the other running
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return results, job
 
 

@@ -88,10 +88,10 @@ def tflite_profile(model, batch=8, image_size=None, runs=5):
     size = image_size or spec.image_size
     images = np.random.RandomState(0).uniform(-1, 1, (batch, size, size, spec.channels)).astype(np.float32)
     ops = collections.Counter(op["op_name"] for op in tf.lite.Interpreter(model_content=content)._get_ops_details())
+    no_delegate = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     interpreters = {"xnnpack": tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count()),
-                    "reference": tf.lite.Interpreter(
-                        model_content=content, num_threads=os.cpu_count(),
-                        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)}
+                    "reference": tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count(),
+                                                     experimental_op_resolver_type=no_delegate)}
     times = {}
     for name, interpreter in interpreters.items():
         interpreter.allocate_tensors()
@@ -139,7 +139,8 @@ def format_graph_profiles(profiles, top=12):
     lines.append(f"| {len(rest)} other op types | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     a, b = sum(slim_ops.values()), sum(native_ops.values())
     lines.append(f"| kernel time, all ops (both cores) | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
-    lines.append(f"| wall time per step, untraced | {slim_wall:.2f} | {native_wall:.2f} | {native_wall - slim_wall:+.2f} |")
+    a, b = slim_wall, native_wall
+    lines.append(f"| wall time per step, untraced | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     return "\n".join(lines)
 
 
