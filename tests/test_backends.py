@@ -50,14 +50,15 @@ def runs(tf1_checkpoints, tmp_path_factory):
         json.dump(job, f)
     # Both workers at once: each is mostly single-threaded Python (building models, mapping), so side by side they
     # take little longer than one.
-    procs, worker = {}, os.path.join(ROOT, "tests", "backend_worker.py")
+    procs, logs, worker = {}, [], os.path.join(ROOT, "tests", "backend_worker.py")
     results = {}
     try:
         for backend in BACKENDS:
             (work / backend).mkdir()
+            logs.append(open(work / f"{backend}.stderr", "w"))
             procs[backend] = subprocess.Popen(
                 [sys.executable, worker, str(work / "job.json"), str(work / backend)], stdout=subprocess.DEVNULL,
-                stderr=open(work / f"{backend}.stderr", "w"), cwd=ROOT, env=dict(os.environ, KERAS_BACKEND=backend))
+                stderr=logs[-1], cwd=ROOT, env=dict(os.environ, KERAS_BACKEND=backend))
         for backend, proc in procs.items():
             proc.wait(timeout=1800)
             assert proc.returncode == 0, \
@@ -69,6 +70,8 @@ def runs(tf1_checkpoints, tmp_path_factory):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        for log in logs:
+            log.close()
     return results, job
 
 

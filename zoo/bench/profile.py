@@ -71,6 +71,8 @@ def graph_profiles(model, batch=8, image_size=None, runs=5):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * max(np.abs(expected).max(), 1.0),
                                err_msg="the profiled native does not compute the slim graph's logits")
     profiles["native"] = _trace(session, logits, {x: images}, runs)
+    session.close()
+    slim_graph.close()
     return profiles
 
 
