@@ -46,15 +46,22 @@ def _trace(session, fetch, feed, runs):
     return ops, 1e3 * statistics.median(walls)
 
 
+def _images(model, batch, image_size):
+    """(input size, a fixed random batch in the model's input range [-1, 1])."""
+    import zoo
+
+    spec = zoo.get_spec(model)
+    size = image_size or spec.image_size
+    return size, np.random.RandomState(0).uniform(-1, 1, (batch, size, size, spec.channels)).astype(np.float32)
+
+
 def graph_profiles(model, batch=8, image_size=None, runs=5):
     """{"slim_graph" | "native": (op-type ms, wall ms)}: both in TF1 sessions, the native holding the slim
     graph's weights (its variables assigned by their slim names)."""
     import zoo
     from zoo.compat import tf1_graph
 
-    spec = zoo.get_spec(model)
-    size = image_size or spec.image_size
-    images = np.random.RandomState(0).uniform(-1, 1, (batch, size, size, spec.channels)).astype(np.float32)
+    size, images = _images(model, batch, image_size)
     slim_graph = zoo.create_model(model, "slim", image_size=size, seed=0)
     profiles = {"slim_graph": _trace(slim_graph.session, slim_graph.logits, {slim_graph.images: images}, runs)}
     weights = slim_graph.read()
@@ -82,13 +89,11 @@ def tflite_profile(model, batch=8, image_size=None, runs=5):
     import zoo
     from zoo.export import export_tflite
 
-    spec = zoo.get_spec(model)
-    native = zoo.create_model(model, image_size=image_size, keras="tf_keras")
+    size, images = _images(model, batch, image_size)
+    native = zoo.create_model(model, image_size=size, keras="tf_keras")
     with tempfile.TemporaryDirectory() as tmp:
         with open(export_tflite(native, os.path.join(tmp, "model.tflite"), batch_size=batch), "rb") as f:
             content = f.read()
-    size = image_size or spec.image_size
-    images = np.random.RandomState(0).uniform(-1, 1, (batch, size, size, spec.channels)).astype(np.float32)
     ops = collections.Counter(op["op_name"] for op in tf.lite.Interpreter(model_content=content)._get_ops_details())
     no_delegate = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     interpreters = {"xnnpack": tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count()),
