@@ -178,18 +178,20 @@ def _keras3():
             every backend: y = (x - mean) * (rsqrt(var + eps) * gamma) + beta (Keras' own order,
             x * inv + (beta - mean * inv), rounds differently); in training the batch is normalized by its biased
             variance while the moving variance is updated with the unbiased one, var * n / (n - 1) (Keras
-            updates with the biased one)."""
+            updates with the biased one). On the TensorFlow backend it runs that kernel itself (`_fused`)."""
 
             def call(self, inputs, training=None, mask=None):
                 if mask is not None or self.renorm:
                     return super().call(inputs, training=training, mask=mask)
                 x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
-                if training and self.trainable:
+                update = training and self.trainable
+                if (keras.backend.backend() == "tensorflow" and len(x.shape) == 4 and self.axis in (-1, 3)
+                        and not getattr(self, "synchronized", False)):
+                    return ops.cast(self._fused(x, update), self.compute_dtype)
+                if update:
                     mean, variance = self._moments(x, None)
                     n = ops.cast(ops.size(x), x.dtype) / float(x.shape[self.axis])
-                    unbiased = variance * n / ops.maximum(n - 1.0, 1.0)
-                    for moving, batch in ((self.moving_mean, mean), (self.moving_variance, unbiased)):
-                        moving.assign(ops.cast(moving, x.dtype) * self.momentum + batch * (1.0 - self.momentum))
+                    self._update_moving(mean, variance * n / ops.maximum(n - 1.0, 1.0))
                 else:
                     mean = ops.cast(self.moving_mean, x.dtype)
                     variance = ops.cast(self.moving_variance, x.dtype)
@@ -200,6 +202,30 @@ def _keras3():
                 if self.center:
                     y = y + ops.cast(self.beta, x.dtype)
                 return ops.cast(y, self.compute_dtype)
+
+            def _update_moving(self, mean, unbiased_variance):
+                for moving, batch in ((self.moving_mean, mean), (self.moving_variance, unbiased_variance)):
+                    moving.assign(ops.cast(moving, batch.dtype) * self.momentum + batch * (1.0 - self.momentum))
+
+            def _fused(self, x, update):
+                """On the TensorFlow backend, TF's fused kernel itself (NHWC): the op slim and tf_keras run, so
+                grappler folds it into the convolution before it at inference, and its gradient is one kernel.
+                Keras 3's composite ops cost the Keras 3 native 5-40 % of its speed (docs/bench.md). In training
+                the kernel returns the batch variance with Bessel's correction, which updates the moving one."""
+                import tensorflow as tf
+
+                channels = x.shape[-1]
+                gamma = ops.cast(self.gamma, x.dtype) if self.scale else tf.ones((channels,), x.dtype)
+                beta = ops.cast(self.beta, x.dtype) if self.center else tf.zeros((channels,), x.dtype)
+                if not update:
+                    y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                        x, gamma, beta, mean=ops.cast(self.moving_mean, x.dtype),
+                        variance=ops.cast(self.moving_variance, x.dtype), epsilon=self.epsilon, is_training=False)
+                    return y
+                y, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+                    x, gamma, beta, epsilon=self.epsilon, is_training=True)
+                self._update_moving(mean, unbiased_variance)
+                return y
 
         return BatchNormalization
 
