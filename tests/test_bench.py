@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from zoo import bench
 from zoo.bench.stats import ratio_interval, round_ratios, verdict
 
 
@@ -46,6 +47,8 @@ def test_bench_smoke(tmp_path):
            f"{float(native['ratio_to_slim_graph']):.2f} ({float(native['ratio_ci_low']):.2f}–" \
            f"{float(native['ratio_ci_high']):.2f}) | {float(tflite['ratio_to_slim_graph']):.2f} (" in again.stdout
     assert (tmp_path / "again.png").stat().st_size > 10_000
+    assert {r["machine"] for r in rows} == {bench.machine()} and "CPUs" in bench.machine()
+    assert f"Measured on: {bench.machine()} (6 rows)" in again.stdout
 
 
 def _cell(step, rounds_scale, **extra):
@@ -56,7 +59,6 @@ def _cell(step, rounds_scale, **extra):
 def test_aggregate_and_reports_from_made_up_rounds():
     """Rows, the native-vs-keras.applications speedup and the reports from rounds whose ratios are known: every
     round slowed by its own factor, which the per-round ratios cancel."""
-    from zoo import bench
 
     noise = [1.0, 1.3, 0.9, 1.1, 1.2]
     cells = {"slim_graph": _cell(0.10, noise, gflops_per_sample=1.5), "shim_function": _cell(0.10 / 0.90, noise),

@@ -241,6 +241,8 @@ def cmd_bench(args):
     print(bench.fastest_table(rows))
     print()
     print(bench.targets_table(rows))
+    print()
+    print(bench.machines_note(rows))
     if args.results_file:
         print(f"wrote {args.results_file}")
     if args.plot:

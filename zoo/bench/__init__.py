@@ -24,7 +24,7 @@ BUDGET_SKIP = "not run: --budget exhausted"
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
            "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
-           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "note")
+           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "machine", "note")
 # The natives on the TensorFlow backend; the faster of the two is "the native" that keras.applications is held to.
 TF_NATIVES = ("native_function", "keras3_tensorflow")
 
@@ -44,6 +44,26 @@ def _known_skip(args):
     if args["impl"].endswith("applications") and args["model"] not in KERAS_APPLICATIONS:
         return {"skipped": f"keras.applications has no {args['model']}"}
     return None
+
+
+def machine() -> str:
+    """The CPU, its widest vector extension, TF's version and the oneDNN setting: the rows of one results file may
+    come from different sessions, and the cloud hands out different CPUs (ratios are side by side within a model's
+    run; absolute times and the peak-FLOP/s ceiling are the CPU's)."""
+    import platform
+
+    cpu, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = dict((key.strip(), value.strip()) for key, value in
+                        (line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line))
+        cpu, flags = info.get("model name", cpu), set(info.get("flags", "").split())
+    except OSError:
+        pass
+    isa = next((name for flag, name in (("avx512_bf16", "AVX-512 + BF16"), ("avx512f", "AVX-512"),
+                                         ("avx2", "AVX2")) if flag in flags), "")
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
+    return f"{cpu}, {os.cpu_count()} CPUs, {isa or 'ISA unknown'}; oneDNN opts {onednn}"
 
 
 def _percentile(values, q):
@@ -149,7 +169,7 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
     for impl in impls:
         results = cells[impl]
         row = dict.fromkeys(COLUMNS, "")
-        row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size,
+        row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size, machine=machine(),
                    precision=precision if impl.startswith("native") else "float32",
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
@@ -237,9 +257,10 @@ def read_results(path):
         rows = list(csv.DictReader(f))
     for row in rows:
         for key, value in row.items():
-            if key not in ("model", "impl", "mode", "precision", "note") and value != "":
+            if key not in ("model", "impl", "mode", "precision", "machine", "note") and value not in ("", None):
                 row[key] = float(value) if "." in value or "e" in value else int(value)
     return rows
 
 
-from zoo.bench.report import fastest_table, format_table, plot, ratio_table, targets_table  # noqa: E402,F401
+from zoo.bench.report import (fastest_table, format_table, machines_note, plot, ratio_table,  # noqa: E402,F401
+                              targets_table)

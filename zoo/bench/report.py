@@ -112,6 +112,15 @@ def ratio_table(rows):
     return "\n".join(lines)
 
 
+def machines_note(rows):
+    """Which machines the rows were measured on (rows of earlier runs may predate the column)."""
+    counts = {}
+    for r in rows:
+        key = r.get("machine") or "not recorded"
+        counts[key] = counts.get(key, 0) + 1
+    return "Measured on: " + "; ".join(f"{m} ({n} rows)" for m, n in counts.items())
+
+
 def format_table(rows):
     cols = ("model", "impl", "mode", "samples_per_sec", "step_ms_median", "step_ms_p10", "step_ms_p90",
             "first_call_s", "ratio_to_slim_graph", "peak_memory_mb", "note")
