@@ -128,7 +128,8 @@ def _measure_rounds(base, impls, rounds, deadline, log):
     ready, workers = {}, {}
     try:
         # TFLite's converter peaks at several times the model's size (VGG-16: killed for memory with the seven other
-        # cells alive): it builds first, while nothing else holds memory; the rounds' order is unchanged.
+        # cells alive): it runs in a process of its own that ends before the cell measures (worker._tflite_step),
+        # and first, while nothing else holds memory; the rounds' order is unchanged.
         for impl in sorted(impls, key=lambda i: i != "tflite_xnnpack"):
             args = dict(base, impl=impl)
             ready[impl] = _known_skip(args) or ({"skipped": BUDGET_SKIP} if _over(deadline) else None)

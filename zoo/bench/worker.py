@@ -170,19 +170,34 @@ def _keras3_step(args, spec, images, labels):
     return model, lambda: model.predict_on_batch(images)
 
 
+def _export_tflite(name, image_size, batch_size, path):
+    """Run in a child process: TFLite's converter peaks at several times the model's size (14.6 GB for VGG-16),
+    memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends."""
+    import zoo
+    from zoo.export import export_tflite
+
+    export_tflite(zoo.create_model(name, image_size=image_size, keras="tf_keras"), path, batch_size=batch_size)
+
+
 def _tflite_step(args, images):
     """The zoo's TFLite export of the tf_keras native at the benchmark's batch, in the TFLite interpreter."""
+    import multiprocessing
     import os
     import tempfile
 
     import tensorflow as tf
 
     import zoo
-    from zoo.export import export_tflite
 
-    model = zoo.create_model(args["model"], image_size=args["image_size"], keras="tf_keras")
+    model = zoo.create_model(args["model"], image_size=args["image_size"], keras="tf_keras")  # for its count
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_tflite(model, os.path.join(tmp, "model.tflite"), batch_size=len(images))
+        path = os.path.join(tmp, "model.tflite")
+        child = multiprocessing.get_context("spawn").Process(
+            target=_export_tflite, args=(args["model"], args["image_size"], len(images), path))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise RuntimeError(f"the TFLite export's process ended with exit code {child.exitcode} (stderr above)")
         with open(path, "rb") as f:
             interpreter = tf.lite.Interpreter(model_content=f.read(), num_threads=os.cpu_count())
     index = interpreter.get_input_details()[0]["index"]
