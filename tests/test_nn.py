@@ -51,15 +51,26 @@ def test_fully_connected_conv_is_the_convolution(keras, size, kernel, padding, a
         {key: v for key, v in conv.get_config().items() if key != "name"}
 
 
+def _keras3_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+@pytest.mark.skipif(_keras3_backend() != "tensorflow", reason="the fused kernel is the TensorFlow backend's")
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("scale", [True, False])
-def test_keras3_batch_norm_is_tf_fused_kernel(training, scale):
+def test_keras3_batch_norm_is_tf_fused_kernel(training, scale, policy):
     """On the TensorFlow backend the Keras 3 kit's batch norm runs TF's fused kernel, as tf_keras' fused layer (and
-    slim) do: the op is in the traced graph, and outputs, gradients and moving statistics after one training step
-    equal tf_keras' BatchNormalization(fused=True) with the same weights."""
+    slim) do: the op is in the traced graph (taking bfloat16 inputs as they are under mixed precision), and
+    outputs, gradients and moving statistics after one training step equal tf_keras' BatchNormalization with the
+    same weights."""
     rng = np.random.default_rng(1)
     x = tf.constant(rng.normal(2.0, 3.0, size=(4, 5, 5, 8)).astype(np.float32))
-    layers = [kit(keras).BatchNormalization(momentum=0.9, epsilon=1e-3, scale=scale, name="bn")
+    if policy != "float32":
+        x = tf.cast(x, tf.bfloat16)
+    layers = [kit(keras).BatchNormalization(momentum=0.9, epsilon=1e-3, scale=scale, name="bn", dtype=policy)
               for keras in ("keras", "tf_keras")]
     for layer in layers:
         layer.build(x.shape)
@@ -74,14 +85,17 @@ def test_keras3_batch_norm_is_tf_fused_kernel(training, scale):
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = layer(x, training=training)
+            y = tf.cast(y, tf.float32)
             loss = tf.reduce_sum(y * y * tf.range(8, dtype=tf.float32))
-        return [y.numpy()] + [g.numpy() for g in tape.gradient(loss, [x] + layer.trainable_weights)] + \
-            [w.numpy() for w in layer.non_trainable_weights]
+        return [tf.cast(t, tf.float32).numpy() for t in [y] + tape.gradient(loss, [x] + layer.trainable_weights)] \
+            + [w.numpy() for w in layer.non_trainable_weights]
 
     got, expected = run(layers[0]), run(layers[1])
     assert len(got) == len(expected) == 3 + scale + 2
+    tolerance = 1e-5 if policy == "float32" else 1e-2
     for g, e in zip(got, expected):
-        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5 * np.abs(e).max())
+        np.testing.assert_allclose(g, e, rtol=tolerance, atol=tolerance * np.abs(e).max())
     assert not np.allclose(got[-1], weights[-1]) if training else np.array_equal(got[-1], weights[-1])
     graph = tf.function(lambda t: layers[0](t, training=training)).get_concrete_function(x).graph
-    assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}
+    fused = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
+    assert len(fused) == 1 and fused[0].inputs[0].dtype == x.dtype

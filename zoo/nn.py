@@ -183,11 +183,12 @@ def _keras3():
             def call(self, inputs, training=None, mask=None):
                 if mask is not None or self.renorm:
                     return super().call(inputs, training=training, mask=mask)
-                x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
                 update = training and self.trainable
-                if (keras.backend.backend() == "tensorflow" and len(x.shape) == 4 and self.axis in (-1, 3)
-                        and not getattr(self, "synchronized", False)):
-                    return ops.cast(self._fused(x, update), self.compute_dtype)
+                if (keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4 and self.axis in (-1, 3)
+                        and not getattr(self, "synchronized", False)
+                        and keras.backend.standardize_dtype(inputs.dtype) in ("float16", "bfloat16", "float32")):
+                    return ops.cast(self._fused(inputs, update), self.compute_dtype)
+                x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
                 if update:
                     mean, variance = self._moments(x, None)
                     n = ops.cast(ops.size(x), x.dtype) / float(x.shape[self.axis])
@@ -208,19 +209,21 @@ def _keras3():
                     moving.assign(ops.cast(moving, batch.dtype) * self.momentum + batch * (1.0 - self.momentum))
 
             def _fused(self, x, update):
-                """On the TensorFlow backend, TF's fused kernel itself (NHWC): the op slim and tf_keras run, so
-                grappler folds it into the convolution before it at inference, and its gradient is one kernel.
-                Keras 3's composite ops cost the Keras 3 native 5-40 % of its speed (docs/bench.md). In training
-                the kernel returns the batch variance with Bessel's correction, which updates the moving one."""
+                """On the TensorFlow backend, TF's fused kernel itself (NHWC; x in float16, bfloat16 or float32,
+                the statistics in float32): the op slim and tf_keras run, so grappler folds it into the
+                convolution before it at inference, and its gradient is one kernel. Keras 3's composite ops held
+                the Keras 3 native to 0.57-0.92x the slim graph in inference (README, "Which backend is
+                fastest"). In training the kernel returns the batch variance with Bessel's correction, which
+                updates the moving one."""
                 import tensorflow as tf
 
                 channels = x.shape[-1]
-                gamma = ops.cast(self.gamma, x.dtype) if self.scale else tf.ones((channels,), x.dtype)
-                beta = ops.cast(self.beta, x.dtype) if self.center else tf.zeros((channels,), x.dtype)
+                gamma = ops.cast(self.gamma, "float32") if self.scale else tf.ones((channels,), tf.float32)
+                beta = ops.cast(self.beta, "float32") if self.center else tf.zeros((channels,), tf.float32)
                 if not update:
                     y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                        x, gamma, beta, mean=ops.cast(self.moving_mean, x.dtype),
-                        variance=ops.cast(self.moving_variance, x.dtype), epsilon=self.epsilon, is_training=False)
+                        x, gamma, beta, mean=ops.cast(self.moving_mean, "float32"),
+                        variance=ops.cast(self.moving_variance, "float32"), epsilon=self.epsilon, is_training=False)
                     return y
                 y, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
                     x, gamma, beta, epsilon=self.epsilon, is_training=True)

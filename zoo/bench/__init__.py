@@ -47,9 +47,9 @@ def _known_skip(args):
 
 
 def machine() -> str:
-    """The CPU, its widest vector extension, TF's version and the oneDNN setting: the rows of one results file may
-    come from different sessions, and the cloud hands out different CPUs (ratios are side by side within a model's
-    run; absolute times and the peak-FLOP/s ceiling are the CPU's)."""
+    """The CPU, how many this process may use, their widest vector extension and the oneDNN setting: the rows of
+    one results file may come from different sessions, and the cloud hands out different CPUs (ratios are side by
+    side within a model's run; absolute times and the peak-FLOP/s ceiling are the CPU's)."""
     import platform
 
     cpu, flags = platform.processor() or platform.machine(), set()
@@ -63,7 +63,8 @@ def machine() -> str:
     isa = next((name for flag, name in (("avx512_bf16", "AVX-512 + BF16"), ("avx512f", "AVX-512"),
                                          ("avx2", "AVX2")) if flag in flags), "")
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
-    return f"{cpu}, {os.cpu_count()} CPUs, {isa or 'ISA unknown'}; oneDNN opts {onednn}"
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu}, {cpus} CPUs, {isa or 'ISA unknown'}; oneDNN opts {onednn}"
 
 
 def _percentile(values, q):

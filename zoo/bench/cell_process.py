@@ -15,6 +15,13 @@ import tempfile
 import threading
 
 
+def killed_reason(code: int, what: str) -> str:
+    """A process's negative exit code in words."""
+    if code == -signal.SIGKILL:  # nothing of ours sends it: the kernel's out-of-memory killer, as a rule
+        return f"{what} killed by SIGKILL (out of memory, most likely: see `dmesg`)"
+    return f"{what} killed by {signal.Signals(-code).name}"
+
+
 class CellProcess:
     """`start()` builds and warms the cell (returns its BENCH_READY dict); `measure()` runs one round (its
     BENCH_RESULT dict). Failures come back as {"error": ...}: one failing cell must not stop a benchmark run."""
@@ -84,10 +91,8 @@ class CellProcess:
 
     def _exit_reason(self):
         code = self.proc.wait()
-        if code == -signal.SIGKILL:  # nothing of ours sends it: the kernel's out-of-memory killer, as a rule
-            return "worker killed by SIGKILL (out of memory, most likely: see `dmesg`)"
         if code < 0:
-            return f"worker killed by {signal.Signals(-code).name}"
+            return killed_reason(code, "worker")
         self._stderr.seek(0)
         tail = (self._stderr.read().strip().splitlines() or ["no output"])[-1]
         return f"worker exited {code}: {tail}"

@@ -15,10 +15,13 @@ XNNPACK delegate uses one thread per core; inference only). Modes: inference (fo
 """
 import json
 import resource
+import signal
 import sys
 import time
 
 import numpy as np
+
+from zoo.bench.cell_process import killed_reason
 
 KERAS_APPLICATIONS = {  # zoo name -> tf_keras.applications constructor (same architecture family)
     "resnet_v1_50": "ResNet50", "resnet_v1_101": "ResNet101", "resnet_v1_152": "ResNet152",
@@ -172,16 +175,41 @@ def _keras3_step(args, spec, images, labels):
 
 def _export_tflite(name, image_size, batch_size, path):
     """Run in a child process: TFLite's converter peaks at several times the model's size (14.6 GB for VGG-16),
-    memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends."""
-    import zoo
-    from zoo.export import export_tflite
+    memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends. It dies
+    with the cell (a cell past its time limit is killed), and leaves its error beside `path`."""
+    if sys.platform.startswith("linux"):
+        import ctypes
 
-    export_tflite(zoo.create_model(name, image_size=image_size, keras="tf_keras"), path, batch_size=batch_size)
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    try:
+        import zoo
+        from zoo.export import export_tflite
+
+        export_tflite(zoo.create_model(name, image_size=image_size, keras="tf_keras"), path, batch_size=batch_size)
+    except Exception as e:
+        with open(path + ".error", "w") as f:
+            f.write(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        raise SystemExit(1)
+
+
+def _export_in_child(name, image_size, batch_size, path):
+    """`_export_tflite` in a spawned process; its failure raised here as one line."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_export_tflite,
+                                                        args=(name, image_size, batch_size, path))
+    child.start()
+    child.join()
+    if child.exitcode < 0:
+        raise RuntimeError(killed_reason(child.exitcode, "the TFLite export's process"))
+    if child.exitcode != 0:
+        with open(path + ".error") as f:
+            raise RuntimeError(f"TFLite export: {f.read()}")
+    return path
 
 
 def _tflite_step(args, images):
     """The zoo's TFLite export of the tf_keras native at the benchmark's batch, in the TFLite interpreter."""
-    import multiprocessing
     import os
     import tempfile
 
@@ -191,13 +219,7 @@ def _tflite_step(args, images):
 
     model = zoo.create_model(args["model"], image_size=args["image_size"], keras="tf_keras")  # for its count
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.tflite")
-        child = multiprocessing.get_context("spawn").Process(
-            target=_export_tflite, args=(args["model"], args["image_size"], len(images), path))
-        child.start()
-        child.join()
-        if child.exitcode != 0:
-            raise RuntimeError(f"the TFLite export's process ended with exit code {child.exitcode} (stderr above)")
+        path = _export_in_child(args["model"], args["image_size"], len(images), os.path.join(tmp, "model.tflite"))
         with open(path, "rb") as f:
             interpreter = tf.lite.Interpreter(model_content=f.read(), num_threads=os.cpu_count())
     index = interpreter.get_input_details()[0]["index"]
