@@ -167,11 +167,11 @@ def _measure_rounds(base, impls, rounds, deadline, log):
 def _aggregate(model, mode, batch, size, precision, impls, cells):
     base = cells["slim_graph"]
     gflops = next((c.get("gflops_per_sample") for c in base if "gflops_per_sample" in c), None)
-    rows = []
+    rows, host = [], machine()
     for impl in impls:
         results = cells[impl]
         row = dict.fromkeys(COLUMNS, "")
-        row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size, machine=machine(),
+        row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size, machine=host,
                    precision=precision if impl.startswith("native") else "float32",
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]

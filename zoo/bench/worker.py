@@ -176,7 +176,8 @@ def _keras3_step(args, spec, images, labels):
 def _export_tflite(name, image_size, batch_size, path):
     """Run in a child process: TFLite's converter peaks at several times the model's size (14.6 GB for VGG-16),
     memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends. It dies
-    with the cell (a cell past its time limit is killed), and leaves its error beside `path`."""
+    with the cell (a cell past its time limit is killed), and leaves the parameter count, or its error, beside
+    `path`."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -185,7 +186,10 @@ def _export_tflite(name, image_size, batch_size, path):
         import zoo
         from zoo.export import export_tflite
 
-        export_tflite(zoo.create_model(name, image_size=image_size, keras="tf_keras"), path, batch_size=batch_size)
+        model = zoo.create_model(name, image_size=image_size, keras="tf_keras")
+        export_tflite(model, path, batch_size=batch_size)
+        with open(path + ".params", "w") as f:
+            f.write(str(model.count_params()))
     except Exception as e:
         with open(path + ".error", "w") as f:
             f.write(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
@@ -193,7 +197,7 @@ def _export_tflite(name, image_size, batch_size, path):
 
 
 def _export_in_child(name, image_size, batch_size, path):
-    """`_export_tflite` in a spawned process; its failure raised here as one line."""
+    """`_export_tflite` in a spawned process: the model's parameter count; its failure raised here as one line."""
     import multiprocessing
 
     child = multiprocessing.get_context("spawn").Process(target=_export_tflite,
@@ -205,7 +209,8 @@ def _export_in_child(name, image_size, batch_size, path):
     if child.exitcode != 0:
         with open(path + ".error") as f:
             raise RuntimeError(f"TFLite export: {f.read()}")
-    return path
+    with open(path + ".params") as f:
+        return int(f.read())
 
 
 def _tflite_step(args, images):
@@ -215,11 +220,9 @@ def _tflite_step(args, images):
 
     import tensorflow as tf
 
-    import zoo
-
-    model = zoo.create_model(args["model"], image_size=args["image_size"], keras="tf_keras")  # for its count
     with tempfile.TemporaryDirectory() as tmp:
-        path = _export_in_child(args["model"], args["image_size"], len(images), os.path.join(tmp, "model.tflite"))
+        path = os.path.join(tmp, "model.tflite")
+        params = _export_in_child(args["model"], args["image_size"], len(images), path)
         with open(path, "rb") as f:
             interpreter = tf.lite.Interpreter(model_content=f.read(), num_threads=os.cpu_count())
     index = interpreter.get_input_details()[0]["index"]
@@ -231,7 +234,7 @@ def _tflite_step(args, images):
         interpreter.invoke()
         return interpreter.get_tensor(output)
 
-    return model, infer
+    return params, infer
 
 
 def prepare(args):
@@ -250,8 +253,7 @@ def prepare(args):
         step, params, flops = _slim_graph(spec, args, images, labels)
         result["gflops_per_sample"] = flops / 1e9
     elif args["impl"] == "tflite_xnnpack":  # inference only: the runner never asks for a TFLite train cell
-        model, step = _tflite_step(args, images)
-        params = model.count_params()
+        params, step = _tflite_step(args, images)
     elif args["impl"].startswith("keras3_"):
         model, step = _keras3_step(args, spec, images, labels)
         params = model.count_params()
