@@ -133,22 +133,56 @@ def test_ratio_intervals_cover_the_true_ratio():
         ("meets", "within noise", "misses")
 
 
-def test_profile_times_the_slim_graph_and_the_native_by_op_type():
-    """The profiler's native computes the slim graph's logits (it asserts so itself) and both paths are traced
-    kernel by kernel: LeNet's convolutions and matmuls appear in each, with positive times; its TFLite export is
-    listed op by op, and XNNPACK takes all of it in one partition."""
-    from zoo.bench.profile import format_graph_profiles, graph_profiles, tflite_profile
+@pytest.mark.parametrize("mode", ["inference", "train"])
+def test_profile_traces_each_cells_own_step_by_op_type(mode):
+    """The profiler traces the benchmark's own steps: LeNet's convolutions and matmuls appear in every cell with
+    positive kernel times, training adds their gradients, and the time no kernel runs is part of the step. Its
+    TFLite export is listed op by op, and XNNPACK takes all of it in one partition."""
+    from zoo.bench.profile import TRACED_CELLS, cell_profile, format_cell_profiles, tflite_profile
 
-    profiles = graph_profiles("lenet", batch=4, runs=2)
-    for path in ("slim_graph", "native"):
-        ops, wall = profiles[path]
-        assert wall > 0 and sum(ops.values()) > 0, path
-        assert any("Conv2D" in op for op in ops) and any("MatMul" in op for op in ops), (path, ops)
-    table = format_graph_profiles(profiles)
-    assert "| wall time per step, untraced |" in table and "Conv2D" in table
-    ops, left, times = tflite_profile("lenet", batch=4, runs=2)
-    assert ops == {"CONV_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "FULLY_CONNECTED": 2, "SOFTMAX": 1}
-    assert left == {"partitions": 1} and times["xnnpack"] > 0 and times["reference"] > 0
+    profiles = {impl: cell_profile("lenet", impl, mode, batch=4, steps=2) for impl in TRACED_CELLS}
+    for impl, (ops, times) in profiles.items():
+        assert any("Conv2D" in op for op in ops) and any("MatMul" in op for op in ops), (impl, ops)
+        assert all(ms >= 0 for ms in ops.values()) and sum(ops.values()) > 0, (impl, ops)
+        assert any("Conv2DBackpropFilter" in op for op in ops) == (mode == "train"), (impl, sorted(ops))
+        assert times["wall"] > 0 and 0 < times["busy"] <= times["traced"], (impl, times)
+        assert times["busy"] <= sum(ops.values()) + 1e-6, (impl, times)  # the union is at most the sum
+        assert times["idle"] == pytest.approx(times["traced"] - times["busy"]), (impl, times)
+    table = format_cell_profiles(profiles)
+    assert table.splitlines()[0] == "| op type (kernel ms per step) | " + " | ".join(TRACED_CELLS) + " |"
+    assert "| traced step: no kernel running |" in table and "MatMul" in table
+    if mode == "inference":
+        ops, left, times = tflite_profile("lenet", batch=4, runs=2)
+        assert ops == {"CONV_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "FULLY_CONNECTED": 2, "SOFTMAX": 1}
+        assert left == {"partitions": 1} and times["xnnpack"] > 0 and times["reference"] > 0
+
+
+def test_kernel_times_sum_per_op_type_and_count_overlap_once():
+    """Two threads: a Conv2D 0-4 us and a MatMul 2-6 us overlap, another Conv2D 10-11 us; the tracer's own events
+    and a call that wraps kernels are not kernels. Per op type: Conv2D 5 us, MatMul 4 us; some kernel runs for
+    6 + 1 us."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    from zoo.bench.profile import _kernel_op_type, _kernel_times
+
+    space = xplane_pb2.XSpace()
+    plane = space.planes.add(name="/host:CPU")
+    names = ["net/conv1/Conv2D:Conv2D", "net/fc/MatMul:_MklMatMul", "net/conv2/Conv2D:Conv2D", "ExecutorState::Process",
+             "__inference_step_123", "SessionRun#id=1#", "net/StatefulPartitionedCall:StatefulPartitionedCall"]
+    for i, name in enumerate(names):
+        plane.event_metadata[i].name = name
+    ps = 1_000_000  # picoseconds per microsecond
+    first, second = plane.lines.add(timestamp_ns=1000), plane.lines.add(timestamp_ns=3000)
+    first.events.add(metadata_id=0, offset_ps=0, duration_ps=4 * ps)
+    first.events.add(metadata_id=2, offset_ps=10 * ps, duration_ps=1 * ps)
+    first.events.add(metadata_id=3, offset_ps=0, duration_ps=20 * ps)
+    second.events.add(metadata_id=1, offset_ps=0, duration_ps=4 * ps)
+    second.events.add(metadata_id=4, offset_ps=0, duration_ps=30 * ps)
+    second.events.add(metadata_id=5, offset_ps=0, duration_ps=30 * ps)
+    second.events.add(metadata_id=6, offset_ps=0, duration_ps=30 * ps)
+    ops, busy_ms = _kernel_times(space)
+    assert ops == pytest.approx({"Conv2D": 0.005, "_MklMatMul": 0.004}) and busy_ms == pytest.approx(0.007)
+    assert _kernel_op_type("a/b:_FusedConv2D") == "_FusedConv2D" and _kernel_op_type("SessionRun") is None
 
 
 def test_nodes_left_between_delegate_partitions_are_found():

@@ -1,13 +1,18 @@
-"""Where a model's inference time goes, per op type: `python -m zoo.bench.profile mobilenet_v3_small_075`.
+"""Where a cell's step time goes, per op type: `python -m zoo.bench.profile lenet --mode train`.
 
-The benchmark (zoo.bench) says how much faster or slower each path is; this says why. The slim graph and the tf_keras
-native are both built in a TF1 graph and run by a `Session` with a full trace, so that one tracer times the kernels
-each really runs (grappler's fusions included) on the same weights; the TFLite export is listed by the ops that
-XNNPACK leaves to TFLite's own kernels, and timed with and without XNNPACK.
+The benchmark (zoo.bench) says how much faster or slower each path is; this says why. It builds the benchmark's own
+steps (zoo.bench.worker.prepare: the slim graph's `Session.run`, the shim's and natives' `tf.function`, the Keras 3
+native's `predict_on_batch` / `train_on_batch`) and runs them under TensorFlow's profiler, whose host tracer times
+every kernel the executor runs, grappler's fusions included, the same way for all of them. Beside the kernel time
+per op type it reports the part of a step in which no kernel runs: the fixed cost of the call itself, which is what
+separates paths that run the same kernels. The TFLite export is listed by the ops that XNNPACK leaves to TFLite's
+own kernels, and timed with and without XNNPACK.
 """
 import argparse
 import collections
+import glob
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -16,34 +21,98 @@ import numpy as np
 import tensorflow as tf
 
 
-def _op_type(label):
-    """'name = _FusedConv2D(a, b)' -> '_FusedConv2D' (a trace's label carries the kernel grappler chose)."""
-    return label.split(" = ", 1)[-1].split("(", 1)[0]
+# The benchmark's cells that run on TensorFlow's executor, which the host tracer times kernel by kernel.
+TRACED_CELLS = ("slim_graph", "shim_function", "native_function", "keras3_tensorflow")
 
 
-def _trace(session, fetch, feed, runs):
-    """({op type: median ms per step, summed over its nodes}, median untraced wall ms per step)."""
-    walls, per_run = [], []
-    for _ in range(2):
-        session.run(fetch, feed)  # warm-up: grappler, allocations
-    for _ in range(runs):
+def cell_profile(model, impl, mode="inference", batch=8, image_size=None, steps=5):
+    """Trace the benchmark's own step of one cell (zoo.bench.worker.prepare, random weights):
+    ({op type: kernel ms per step, kernels that run side by side each counted}, {"wall": untraced ms per step,
+    "traced": traced ms per step, "busy": traced ms per step in which some kernel runs, "idle": traced minus
+    busy}). Idle is what a step pays outside the kernels: Python, the call into the graph, the executor's
+    scheduling between kernels, and the tracer's own cost (which is why the untraced wall is given too)."""
+    from zoo.bench.worker import prepare
+
+    if impl not in TRACED_CELLS:
+        raise ValueError(f"impl={impl!r}: the profiler traces {list(TRACED_CELLS)}")
+    if impl == "keras3_tensorflow":
+        _check_keras_backend()
+    args = {"model": model, "impl": impl, "mode": mode, "batch_size": batch, "image_size": image_size or 0,
+            "precision": "float32", "warmup": 2}
+    step, _ = prepare(args)
+    walls = _walls(step, steps)
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        traced = _walls(step, steps)
+        tf.profiler.experimental.stop()
+        ops, busy_ms = _kernel_times(_read_xspace(logdir))
+    traced, busy = sum(traced) / steps, busy_ms / steps
+    return ({op: ms / steps for op, ms in ops.items()},
+            {"wall": statistics.median(walls), "traced": traced, "busy": busy, "idle": traced - busy})
+
+
+def _check_keras_backend():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"impl='keras3_tensorflow' traces Keras 3 on TensorFlow: run it with "
+                         f"KERAS_BACKEND=tensorflow (this process has {keras.backend.backend()!r})")
+
+
+def _walls(step, steps):
+    times = []
+    for _ in range(steps):
         start = time.perf_counter()
-        session.run(fetch, feed)
-        walls.append(time.perf_counter() - start)
-        meta = tf.compat.v1.RunMetadata()
-        session.run(fetch, feed, options=tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
-                    run_metadata=meta)
-        times = collections.Counter()
-        for device in meta.step_stats.dev_stats:
-            if "/stream:" in device.device or "/memcpy" in device.device:
-                continue
-            for node in device.node_stats:
-                if node.node_name != "_SOURCE":
-                    times[_op_type(node.timeline_label or node.node_name)] += \
-                        (node.op_end_rel_micros - node.op_start_rel_micros) / 1e3
-        per_run.append(times)
-    ops = {op: statistics.median(run.get(op, 0.0) for run in per_run) for op in set().union(*per_run)}
-    return ops, 1e3 * statistics.median(walls)
+        step()
+        times.append(1e3 * (time.perf_counter() - start))
+    return times
+
+
+def _read_xspace(logdir):
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    paths = glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb"))
+    if len(paths) != 1:
+        raise RuntimeError(f"TensorFlow's profiler wrote {len(paths)} traces under {logdir}, not one")
+    [path] = paths
+    space = xplane_pb2.XSpace()
+    with open(path, "rb") as f:
+        space.ParseFromString(f.read())
+    return space
+
+
+def _kernel_times(space):
+    """({op type: total kernel ms}, ms in which at least one kernel runs) from the host plane of a trace. The
+    executor names each kernel's event 'node name:op type' (grappler's fused kernels under their own types)."""
+    ops, spans = collections.Counter(), []
+    for plane in space.planes:
+        if plane.name != "/host:CPU":
+            continue
+        for line in plane.lines:
+            for event in line.events:
+                op = _kernel_op_type(plane.event_metadata[event.metadata_id].name)
+                if op is None:
+                    continue
+                start = line.timestamp_ns * 1000 + event.offset_ps  # integers: exact picoseconds
+                ops[op] += event.duration_ps / 1e9
+                spans.append((start, start + event.duration_ps))
+    busy, end = 0.0, float("-inf")
+    for start, stop in sorted(spans):  # the union of the kernels' intervals, over all threads
+        if stop > end:
+            busy += stop - max(start, end)
+            end = stop
+    return dict(ops), busy / 1e9
+
+
+_KERNEL = re.compile(r"^[^:#\s]+:(_?[A-Z][A-Za-z0-9_>]*)$")  # 'node name:OpType' (TF's op-name grammar)
+# Ops whose event wraps other kernels' events (a function call not inlined, control flow): not kernels themselves.
+_CALLS = re.compile(r"^(Stateful)?PartitionedCall$|^(Stateless)?(While|If|Case)$")
+
+
+def _kernel_op_type(name):
+    """'resnet/conv1/Conv2D:_FusedConv2D' -> '_FusedConv2D'; None for the tracer's other events and calls."""
+    match = _KERNEL.match(name)
+    return match.group(1) if match and not _CALLS.match(match.group(1)) else None
 
 
 def _images(model, batch, image_size):
@@ -53,34 +122,6 @@ def _images(model, batch, image_size):
     spec = zoo.get_spec(model)
     size = image_size or spec.image_size
     return size, np.random.RandomState(0).uniform(-1, 1, (batch, size, size, spec.channels)).astype(np.float32)
-
-
-def graph_profiles(model, batch=8, image_size=None, runs=5):
-    """{"slim_graph" | "native": (op-type ms, wall ms)}: both in TF1 sessions, the native holding the slim
-    graph's weights (its variables assigned by their slim names)."""
-    import zoo
-    from zoo.compat import tf1_graph
-
-    size, images = _images(model, batch, image_size)
-    slim_graph = zoo.create_model(model, "slim", image_size=size, seed=0)
-    profiles = {"slim_graph": _trace(slim_graph.session, slim_graph.logits, {slim_graph.images: images}, runs)}
-    weights = slim_graph.read()
-    with tf1_graph() as graph:
-        x = tf.compat.v1.placeholder(tf.float32, images.shape)
-        native = zoo.create_model(model, "native", image_size=size, keras="tf_keras")
-        logits = native(x, training=False)
-        variables = zoo.slim_variables(native)
-        assign = [v.assign(weights[name]) for name, v in variables.items()]
-        session = tf.compat.v1.Session(graph=graph)
-        session.run(tf.compat.v1.global_variables_initializer())
-        session.run(assign)
-    expected, got = slim_graph(images), session.run(logits, {x: images})
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * max(np.abs(expected).max(), 1.0),
-                               err_msg="the profiled native does not compute the slim graph's logits")
-    profiles["native"] = _trace(session, logits, {x: images}, runs)
-    session.close()
-    slim_graph.close()
-    return profiles
 
 
 def tflite_profile(model, batch=8, image_size=None, runs=5):
@@ -133,30 +174,38 @@ def _left_by_delegate(nodes):
     return {"partitions": len(partitions), **left}
 
 
-def format_graph_profiles(profiles, top=12):
-    """A markdown table: op types by the larger of their two times, each path's ms per step."""
-    (slim_ops, slim_wall), (native_ops, native_wall) = profiles["slim_graph"], profiles["native"]
-    ops = sorted(set(slim_ops) | set(native_ops), key=lambda op: -max(slim_ops.get(op, 0), native_ops.get(op, 0)))
-    lines = ["| op type | slim graph ms | native ms | native − slim |", "|---|---|---|---|"]
+def format_cell_profiles(profiles, top=12):
+    """A markdown table, a column per cell: op types by their largest time, then the step's totals."""
+    cells = list(profiles)
+    ops = sorted(set().union(*(p[0] for p in profiles.values())),
+                 key=lambda op: -max(profiles[c][0].get(op, 0.0) for c in cells))
+    lines = ["| op type (kernel ms per step) | " + " | ".join(cells) + " |", "|---" * (len(cells) + 1) + "|"]
+
+    def row(label, values):
+        lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+
     for op in ops[:top]:
-        a, b = slim_ops.get(op, 0.0), native_ops.get(op, 0.0)
-        lines.append(f"| {op} | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
+        row(op, [profiles[c][0].get(op, 0.0) for c in cells])
     rest = ops[top:]
-    a, b = sum(slim_ops.get(op, 0) for op in rest), sum(native_ops.get(op, 0) for op in rest)
-    lines.append(f"| {len(rest)} other op types | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
-    a, b = sum(slim_ops.values()), sum(native_ops.values())
-    lines.append(f"| kernel time, all ops (both cores) | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
-    a, b = slim_wall, native_wall
-    lines.append(f"| wall time per step, untraced | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
+    row(f"{len(rest)} other op types", [sum(profiles[c][0].get(op, 0.0) for op in rest) for c in cells])
+    row("kernel time, all ops (side by side ones summed)", [sum(profiles[c][0].values()) for c in cells])
+    row("traced step: wall", [profiles[c][1]["traced"] for c in cells])
+    row("traced step: some kernel running", [profiles[c][1]["busy"] for c in cells])
+    row("traced step: no kernel running", [profiles[c][1]["idle"] for c in cells])
+    row("untraced step: wall (median)", [profiles[c][1]["wall"] for c in cells])
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m zoo.bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="registered model names (zoo.list_models())")
+    parser.add_argument("--mode", default="inference", choices=("inference", "train"))
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=5, help="traced steps; each op type's median is shown")
-    parser.add_argument("--paths", default="graph,tflite", help="graph (slim graph vs native), tflite, or both")
+    parser.add_argument("--steps", type=int, default=5, help="steps timed untraced, then traced")
+    parser.add_argument("--impls", default=",".join(TRACED_CELLS[:3]),
+                        help=f"the cells to trace, side by side: any of {','.join(TRACED_CELLS)}")
+    parser.add_argument("--tflite", action="store_true",
+                        help="also list the TFLite export's ops XNNPACK leaves to TFLite's kernels (inference)")
     args = parser.parse_args(argv)
     import zoo
 
@@ -165,15 +214,24 @@ def main(argv=None):
             zoo.get_spec(model)  # an unknown name: one line with the close matches
     except ValueError as e:
         parser.error(str(e))
-    paths = set(args.paths.split(","))
-    if not paths or paths - {"graph", "tflite"}:
-        parser.error(f"--paths {args.paths!r}: choose graph, tflite, or graph,tflite")
+    impls = [i for i in args.impls.split(",") if i]
+    unknown = [i for i in impls if i not in TRACED_CELLS]
+    if unknown:
+        parser.error(f"--impls {args.impls!r}: {unknown} cannot be traced; choose from {','.join(TRACED_CELLS)}")
+    if args.tflite and args.mode != "inference":
+        parser.error("--tflite profiles inference only: leave out --mode train or --tflite")
+    if "keras3_tensorflow" in impls:
+        try:
+            _check_keras_backend()
+        except ValueError as e:
+            parser.error(str(e))
     for model in args.models:
-        print(f"## {model}, inference, batch {args.batch}\n")
-        if "graph" in paths:
-            print(format_graph_profiles(graph_profiles(model, args.batch, runs=args.runs)) + "\n", flush=True)
-        if "tflite" in paths:
-            ops, left, times = tflite_profile(model, args.batch, runs=args.runs)
+        print(f"## {model}, {args.mode}, batch {args.batch}\n")
+        if impls:
+            profiles = {impl: cell_profile(model, impl, args.mode, args.batch, steps=args.steps) for impl in impls}
+            print(format_cell_profiles(profiles) + "\n", flush=True)
+        if args.tflite:
+            ops, left, times = tflite_profile(model, args.batch, runs=args.steps)
             print(f"TFLite ops: {ops}\nleft to TFLite's kernels after XNNPACK: {left}\n"
                   f"ms per step: XNNPACK {times['xnnpack']:.1f}, TFLite's kernels alone {times['reference']:.1f}\n",
                   flush=True)
