@@ -21,8 +21,10 @@ import numpy as np
 import tensorflow as tf
 
 
-# The benchmark's cells that run on TensorFlow's executor, which the host tracer times kernel by kernel.
-TRACED_CELLS = ("slim_graph", "shim_function", "native_function", "keras3_tensorflow")
+# The benchmark's cells that run on TensorFlow's executor, which the host tracer times kernel by kernel
+# (keras.applications' counterparts exist for some architectures only).
+TRACED_CELLS = ("slim_graph", "shim_function", "native_function", "keras3_tensorflow", "keras_applications",
+                "keras3_applications")
 
 
 def cell_profile(model, impl, mode="inference", batch=8, image_size=None, steps=5):
@@ -31,12 +33,15 @@ def cell_profile(model, impl, mode="inference", batch=8, image_size=None, steps=
     "traced": traced ms per step, "busy": traced ms per step in which some kernel runs, "idle": traced minus
     busy}). Idle is what a step pays outside the kernels: Python, the call into the graph, the executor's
     scheduling between kernels, and the tracer's own cost (which is why the untraced wall is given too)."""
-    from zoo.bench.worker import prepare
+    from zoo.bench.worker import KERAS_APPLICATIONS, prepare
 
     if impl not in TRACED_CELLS:
         raise ValueError(f"impl={impl!r}: the profiler traces {list(TRACED_CELLS)}")
-    if impl == "keras3_tensorflow":
-        _check_keras_backend()
+    if impl.endswith("applications") and model not in KERAS_APPLICATIONS:
+        raise ValueError(f"impl={impl!r}: keras.applications has no {model}; it has "
+                         f"{', '.join(sorted(KERAS_APPLICATIONS))}")
+    if impl.startswith("keras3_"):
+        _check_keras_backend(impl)
     args = {"model": model, "impl": impl, "mode": mode, "batch_size": batch, "image_size": image_size or 0,
             "precision": "float32", "warmup": 2}
     step, _ = prepare(args)
@@ -51,11 +56,11 @@ def cell_profile(model, impl, mode="inference", batch=8, image_size=None, steps=
             {"wall": statistics.median(walls), "traced": traced, "busy": busy, "idle": traced - busy})
 
 
-def _check_keras_backend():
+def _check_keras_backend(impl):
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        raise ValueError(f"impl='keras3_tensorflow' traces Keras 3 on TensorFlow: run it with "
+        raise ValueError(f"impl={impl!r} traces Keras 3 on TensorFlow: run it with "
                          f"KERAS_BACKEND=tensorflow (this process has {keras.backend.backend()!r})")
 
 
@@ -220,9 +225,9 @@ def main(argv=None):
         parser.error(f"--impls {args.impls!r}: {unknown} cannot be traced; choose from {','.join(TRACED_CELLS)}")
     if args.tflite and args.mode != "inference":
         parser.error("--tflite profiles inference only: leave out --mode train or --tflite")
-    if "keras3_tensorflow" in impls:
+    for impl in (i for i in impls if i.startswith("keras3_")):
         try:
-            _check_keras_backend()
+            _check_keras_backend(impl)
         except ValueError as e:
             parser.error(str(e))
     for model in args.models:
