@@ -33,25 +33,26 @@ def cell_profile(model, impl, mode="inference", batch=8, image_size=None, steps=
     "traced": traced ms per step, "busy": traced ms per step in which some kernel runs, "idle": traced minus
     busy}). Idle is what a step pays outside the kernels: Python, the call into the graph, the executor's
     scheduling between kernels, and the tracer's own cost (which is why the untraced wall is given too)."""
-    from zoo.bench.worker import KERAS_APPLICATIONS, prepare
+    from zoo.bench import _known_skip
+    from zoo.bench.worker import prepare
 
     if impl not in TRACED_CELLS:
         raise ValueError(f"impl={impl!r}: the profiler traces {list(TRACED_CELLS)}")
-    if impl.endswith("applications") and model not in KERAS_APPLICATIONS:
-        raise ValueError(f"impl={impl!r}: keras.applications has no {model}; it has "
-                         f"{', '.join(sorted(KERAS_APPLICATIONS))}")
-    if impl.startswith("keras3_"):
-        _check_keras_backend(impl)
     args = {"model": model, "impl": impl, "mode": mode, "batch_size": batch, "image_size": image_size or 0,
             "precision": "float32", "warmup": 2}
+    skip = _known_skip(args)  # the benchmark's own answer for cells that cannot run
+    if skip:
+        raise ValueError(f"impl={impl!r}: {skip['skipped']}")
+    if impl.startswith("keras3_"):
+        _check_keras_backend(impl)
     step, _ = prepare(args)
     walls = _walls(step, steps)
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
-        traced = _walls(step, steps)
+        traced_walls = _walls(step, steps)
         tf.profiler.experimental.stop()
         ops, busy_ms = _kernel_times(_read_xspace(logdir))
-    traced, busy = sum(traced) / steps, busy_ms / steps
+    traced, busy = sum(traced_walls) / steps, busy_ms / steps
     return ({op: ms / steps for op, ms in ops.items()},
             {"wall": statistics.median(walls), "traced": traced, "busy": busy, "idle": traced - busy})
 
