@@ -99,3 +99,28 @@ def test_keras3_batch_norm_is_tf_fused_kernel(training, scale, policy):
     graph = tf.function(lambda t: layers[0](t, training=training)).get_concrete_function(x).graph
     fused = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
     assert len(fused) == 1 and fused[0].inputs[0].dtype == x.dtype
+
+
+@pytest.mark.parametrize("keras", ["keras", "tf_keras"])
+def test_initializers_draw_tf1s_distributions(keras):
+    """TF1's truncated normal (cut at 2 sigma: std 0.8796 sigma, analytically) and tf-slim's xavier (uniform,
+    limit sqrt(6 / (fan_in + fan_out))) in both Kerases; on Keras 3 (drawn by NumPy) a seed gives one draw."""
+    import math
+
+    k = kit(keras)
+    values = np.asarray(k.TruncatedNormal(mean=0.5, stddev=0.2, seed=3)((400, 500), dtype="float32"))
+    assert values.dtype == np.float32 and values.shape == (400, 500)
+    assert values.min() >= 0.1 and values.max() <= 0.9
+    phi2 = math.exp(-2.0) / math.sqrt(2 * math.pi)
+    truncated_std = math.sqrt(1 - 2 * 2.0 * phi2 / math.erf(2.0 / math.sqrt(2)))
+    np.testing.assert_allclose(values.std(), 0.2 * truncated_std, rtol=0.01)
+    np.testing.assert_allclose(values.mean(), 0.5, atol=0.002)
+    kernel = np.asarray(k.xavier()((3, 3, 64, 128), dtype="float32"))
+    limit = math.sqrt(6.0 / (9 * 64 + 9 * 128))
+    assert kernel.min() >= -limit and kernel.max() <= limit and kernel.max() > 0.99 * limit
+    np.testing.assert_allclose(kernel.std(), limit / math.sqrt(3), rtol=0.01)
+    if keras == "keras":
+        again = np.asarray(k.TruncatedNormal(mean=0.5, stddev=0.2, seed=3)((400, 500)))
+        other = np.asarray(k.TruncatedNormal(mean=0.5, stddev=0.2, seed=4)((400, 500)))
+        np.testing.assert_array_equal(again, values)
+        assert not np.array_equal(other, values)
