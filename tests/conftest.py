@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+import gc  # noqa: E402
 import http.server  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -105,6 +106,49 @@ HEAVY = {"vgg_16", "vgg_19", "vgg_a", "overfeat", "resnet_v1_152", "resnet_v2_15
          "inception_resnet_v2", "nasnet_large", "pnasnet_large"}
 
 
+def worker_group(nodeid):
+    """Which tests share a pytest-xdist worker: test_parity's cases by their root scope, so that an
+    architecture's TF1 checkpoint (`tf1_checkpoints`) is built once and `zoo inspect`'s signatures of the models
+    it ranks against one another (NASNet's and PNASNet's share `conv0`) once; every other test with its module,
+    whose module-scoped fixtures are then built once."""
+    module = nodeid.split("::")[0]
+    if module.endswith("test_parity.py") and "[" in nodeid:
+        arch = nodeid.split("[", 1)[1].split("-")[0].rstrip("]")
+        if arch in zoo.list_models():
+            return "scope:" + zoo.get_spec(arch).mapping.top_scope
+    return module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling over `worker_group` (its own `--dist loadgroup` cannot mark groups under pytest
+    9, whose node ids it can no longer suffix)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return worker_group(nodeid)
+
+    return ByGroup(config, log)
+
+
+_CHECKPOINTS = {}  # tf1_checkpoints' cache: {(arch, size, kwargs): (prefix, slim graph)}
+_GROUP = [None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A pytest-xdist worker runs a group's tests one after another; when it moves to the next group, the slim
+    graphs built for the last one are closed (their sessions hold up to 0.6 GB of weights each): two workers
+    that each kept every graph they built ran out of this machine's 23 GB."""
+    group = worker_group(item.nodeid)
+    if os.environ.get("PYTEST_XDIST_WORKER") and group != _GROUP[0]:
+        for _, graph in _CHECKPOINTS.values():
+            graph.close()
+        _CHECKPOINTS.clear()
+        gc.collect()
+    _GROUP[0] = group
+
+
 def parity_params(rows):
     return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if r[0] in HEAVY else []) for r in rows]
 
@@ -145,7 +189,7 @@ def tf1_checkpoints(tmp_path_factory):
     """Per architecture: a TF1 checkpoint written by `tf.compat.v1.train.Saver` from the slim graph
     (random weights from a fixed seed, so that a failure reproduces; batch-norm statistics randomized), and
     that graph."""
-    cache = {}
+    cache = _CHECKPOINTS
 
     def get(arch, image_size=None, **kwargs):
         key = (arch, image_size, tuple(sorted(kwargs.items())))
