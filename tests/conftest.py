@@ -9,6 +9,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import gc  # noqa: E402
 import http.server  # noqa: E402
+import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
@@ -139,11 +140,13 @@ _GROUP = [None]
 def pytest_runtest_setup(item):
     """A pytest-xdist worker runs a group's tests one after another; when it moves to the next group, the slim
     graphs built for the last one are closed (their sessions hold up to 0.6 GB of weights each): two workers
-    that each kept every graph they built ran out of this machine's 23 GB."""
+    that each kept every graph they built ran out of this machine's 23 GB. Their checkpoints are deleted too,
+    so that the run's disk use stays at a few groups' worth."""
     group = worker_group(item.nodeid)
     if os.environ.get("PYTEST_XDIST_WORKER") and group != _GROUP[0]:
-        for _, graph in _CHECKPOINTS.values():
+        for prefix, graph in _CHECKPOINTS.values():
             graph.close()
+            shutil.rmtree(os.path.dirname(prefix), ignore_errors=True)
         _CHECKPOINTS.clear()
         gc.collect()
     _GROUP[0] = group
