@@ -9,7 +9,8 @@ from zoo.checkpoints.engine import as_reader
 from zoo.checkpoints.io import ArrayReader
 from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.native import is_native, native_class
-from zoo.nn import check_keras
+from zoo.checkpoints.mapping import SlimMapping
+from zoo.nn import check_keras, keras_of
 from zoo.registry import check_image_size, check_impl, get_spec
 
 LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
@@ -101,12 +102,22 @@ def create_model(name: str, impl: str = "native", num_classes: int = None, check
 
 
 def slim_variables(model) -> dict:
-    """{slim_name: variable} for a model of any implementation (native on either Keras, shim, slim graph)."""
+    """{slim_name: variable} for a model of any implementation (native on either Keras, shim, slim graph), or for
+    any Keras model whose layers are named by their absolute TF1 scopes (what `zoo.migrate` builds)."""
     method = getattr(model, "slim_variables", None)
-    if method is None or getattr(model, "arch", None) is None:
-        raise TypeError(f"{type(model).__name__} {getattr(model, 'name', '')!r} was not made by "
-                        "zoo.create_model; cannot map it to slim names.")
-    return method()
+    if method is not None and getattr(model, "arch", None) is not None:
+        return method()
+    try:
+        keras_of(model)
+    except TypeError:
+        raise TypeError(f"{type(model).__name__} {getattr(model, 'name', '')!r} is neither a zoo model nor a Keras "
+                        "model; cannot map it to TF1 names.") from None
+    return SlimMapping(root="").native_variables(model)
+
+
+def _head_scopes(model) -> tuple:
+    arch = getattr(model, "arch", None)
+    return get_spec(arch).mapping.head_variable_scopes if arch else ()
 
 
 def _is_slim_graph(model):
@@ -130,14 +141,13 @@ def load_checkpoint(model, checkpoint, **options):
     """
     variables = slim_variables(model)
     shapes = {name: _shape(v) for name, v in variables.items()}
-    spec = get_spec(model.arch)
     reader = as_reader(checkpoint)
-    if reader.kind == "tf2-object":
+    if reader.kind == "tf2-object" and getattr(model, "arch", None):
         from zoo.checkpoints.convert import native_object_values
 
         classes = model.get_config()["num_classes"] if is_native(model) else model.num_classes
         reader = ArrayReader(native_object_values(model.arch, reader, num_classes=classes), reader.prefix)
-    report, values = plan_load(reader, shapes, head_scopes=spec.mapping.head_variable_scopes, **options)
+    report, values = plan_load(reader, shapes, head_scopes=_head_scopes(model), **options)
     if _is_slim_graph(model):  # one Session.run of prebuilt assign ops
         model.assign(values)
     else:
