@@ -43,7 +43,7 @@ def _origin(spec) -> str:
     net = spec.slim_net
     while isinstance(net, functools.partial):
         net = net.func
-    return "`tf_slim.nets`" if getattr(net, "__module__", "").startswith("tf_slim") else "ours, after research/slim"
+    return "`tf_slim.nets`" if getattr(net, "__module__", "").startswith("tf_slim") else "written here, after research/slim"
 
 
 def models_table() -> str:
