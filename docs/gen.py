@@ -5,7 +5,7 @@ A generated part sits between `<!-- gen:NAME -->` and `<!-- /gen:NAME -->`; ever
 written by hand. tests/test_docs.py regenerates every part in memory and fails when a committed one differs.
 
     python docs/gen.py            # rewrite the parts and charts in place
-    python docs/gen.py --check    # exit 1 naming the stale parts and charts
+    python docs/gen.py --check    # exit 1 naming the stale parts and charts, and quoted intervals no CSV gives
 
 Charts are compared byte for byte: matplotlib's Agg PNGs carry no date, so the pinned matplotlib redraws the same
 bytes.
@@ -139,6 +139,34 @@ GENERATORS = {
 }
 
 
+# "1.15 (1.05–1.24)" or "1.15×, 1.05–1.24": a ratio and its interval quoted in a page's prose.
+QUOTED_INTERVAL = re.compile(r"(?<![–\d.])(\d\.\d\d)(?: \(|×?, )(\d\.\d\d)–(\d\.\d\d)")
+# The quotes that are not a committed CSV's cell: the format's example and two figures of earlier runs whose rows
+# were replaced (AlexNet v2's first full run, MobileNet v1's TFLite in the first run), which the text compares with.
+NOT_FROM_CSV = {"1.15 (1.05–1.24)", "2.72 (2.49–2.97)", "1.36 (1.29–1.45)"}
+
+
+def unsourced_intervals() -> list:
+    """(page, quote) of every interval the prose quotes that no committed results file gives: a quoted figure
+    must be a table cell of docs/*.csv (the generated parts themselves are left out)."""
+    from zoo.bench.report import _ratio_cell
+
+    cells = set()
+    for results in sorted(DOCS.glob("bench*.csv")):
+        for row in _rows(results.name):
+            for key in ("ratio_to_slim_graph", "native_speedup"):
+                if row.get(key, "") != "":
+                    cells.add(_ratio_cell(row, key))
+    out = []
+    for path in pages():
+        prose = BLOCK.sub("", path.read_text())
+        for match in QUOTED_INTERVAL.finditer(prose):
+            quote = f"{match[1]} ({match[2]}–{match[3]})"
+            if quote not in cells and quote not in NOT_FROM_CSV:
+                out.append((path.relative_to(ROOT).as_posix(), quote))
+    return out
+
+
 def pages() -> list:
     """The files that may hold generated parts: README.md and every docs page."""
     return [ROOT / "README.md"] + sorted(DOCS.rglob("*.md"))
@@ -192,6 +220,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report stale parts (exit 1 if any)")
     args = parser.parse_args(argv)
+    for page, quote in unsourced_intervals():
+        print(f"not in any docs/*.csv: {quote} quoted in {page}")
     changed = stale() + stale_charts()
     for path, new in changed:
         print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(ROOT)}")
@@ -199,7 +229,7 @@ def main(argv=None) -> int:
             path.write_bytes(new) if isinstance(new, bytes) else path.write_text(new)
     if not changed:
         print("up to date")
-    return 1 if changed and args.check else 0
+    return 1 if (changed or unsourced_intervals()) and args.check else 0
 
 
 if __name__ == "__main__":
