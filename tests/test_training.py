@@ -204,3 +204,40 @@ def test_hub_feature_vector_backbone_trains_in_the_loop(tmp_path):
     assert evaluated["eval"]["top1"] == pytest.approx(results["eval"]["top1"], abs=1e-6)
     with pytest.raises(ValueError, match="hub_module"):
         train(_config(hub_module=handle, impl="shim"), str(tmp_path / "bad"), log=_quiet)
+
+
+def _config_keys_read():
+    """Every `c.KEY` / `c["KEY"]` / `c.get("KEY")` the training code reads off a config (named `c` throughout);
+    config.py itself only validates, so it does not count as a reader."""
+    import ast
+    import glob
+
+    read = set()
+    for path in glob.glob(os.path.join(ROOT, "zoo", "training", "*.py")):
+        if path.endswith("config.py"):
+            continue
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "c":
+                read.add(node.attr)
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "c":
+                read.add(ast.literal_eval(node.slice))
+    return read - {"get", "keys", "items", "update", "unlock", "lock"}  # ConfigDict's own methods
+
+
+def test_every_config_key_read_is_declared_and_every_declared_key_is_read():
+    from zoo.training.config import RANGES
+
+    declared, read = set(default_config().keys()), _config_keys_read()
+    assert read - declared == set(), "read by zoo/training but not declared in default_config()"
+    assert declared - read == set(), "declared in default_config() but read by no training code"
+    assert set(RANGES) <= declared
+
+
+def test_labels_offset_shifts_the_labels_as_slim_does():
+    from zoo.training.inputs import datasets, num_classes
+
+    plain, shifted = _config(), _config(labels_offset=1)
+    assert (num_classes(plain), num_classes(shifted)) == (10, 9)
+    _, labels = next(iter(datasets(plain, "test", 28, training=False)))
+    _, moved = next(iter(datasets(shifted, "test", 28, training=False)))
+    np.testing.assert_array_equal(moved.numpy(), labels.numpy() - 1)
