@@ -116,7 +116,7 @@ def write_results(workdir: str, name: str, results: dict) -> None:
     os.replace(tmp, os.path.join(workdir, name))
 
 
-def log_eval(log: Log, what: str, metrics: dict) -> None:
+def log_eval(log: Log, what: str | None, metrics: dict) -> None:
     log(f"{what}: test top-1 {metrics['top1']:.4f} top-5 {metrics['top5']:.4f} loss {metrics['loss']:.4f}")
 
 

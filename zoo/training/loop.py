@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from typing import Any, Callable
 
 import ml_collections
 import tensorflow as tf
@@ -127,8 +128,8 @@ def train(c: ml_collections.ConfigDict, workdir: str, log: Log | None = None) ->
 class _Trainee:
     """The model under training and what trains it, all made in the strategy's scope."""
 
-    model: object
-    optimizer: object
+    model: Any
+    optimizer: Any
     variables: list
     ema: ExponentialMovingAverage | None
     loss: tf_keras.metrics.Mean
@@ -154,11 +155,11 @@ def _build_trainee(c, strategy, image_size, total_steps, log) -> _Trainee:
                         tf_keras.metrics.SparseCategoricalAccuracy())
 
 
-def _distributed_step(c: ml_collections.ConfigDict, strategy, t: _Trainee):
+def _distributed_step(c: ml_collections.ConfigDict, strategy: tf.distribute.Strategy, t: _Trainee) -> Callable:
     """The `tf.function` step: every replica computes its loss and gradients; the update is applied on all of
     them only when all are finite. Returns (summed loss, applied)."""
     classes = num_classes(c)
-    connected = []  # indices of the variables the loss reaches (known when the step is traced)
+    connected: list[int] = []  # indices of the variables the loss reaches (known when the step is traced)
 
     def forward(images, labels):
         with tf.GradientTape() as tape:

@@ -75,7 +75,9 @@ def _warmup_then(keras: ModuleType) -> type:
     CosineDecay has a warm-up of its own, but fixed, exponential and polynomial have none: one wrapper serves
     all four."""
 
-    class WarmupThen(keras.optimizers.schedules.LearningRateSchedule):
+    base: Any = keras.optimizers.schedules.LearningRateSchedule
+
+    class WarmupThen(base):
         """Linear warm-up from 0 over `warmup_steps`, then `schedule` (shifted to start after warm-up)."""
 
         def __init__(self, schedule, peak, warmup_steps):
@@ -95,6 +97,15 @@ def _warmup_then(keras: ModuleType) -> type:
     return WarmupThen
 
 
+def _keras(keras: ModuleType | None) -> ModuleType:
+    """`keras`, or tf_keras by default (its schedules also run in a TF1 graph)."""
+    if keras is None:
+        import tf_keras
+
+        return tf_keras
+    return keras
+
+
 class _Fixed:
     def __init__(self, lr):
         self.lr = lr
@@ -107,8 +118,7 @@ def learning_rate(c: ml_collections.ConfigDict, total_steps: int, keras: ModuleT
     """c: learning_rate, lr_schedule, lr_decay_factor, lr_decay_steps, end_learning_rate, warmup_steps.
     A float or a schedule of `keras` (default tf_keras, whose schedules also run in a TF1 graph)."""
     check_schedule(c.lr_schedule)
-    if keras is None:
-        import tf_keras as keras
+    keras = _keras(keras)
     lr, warmup = c.learning_rate, c.warmup_steps
     decay_steps = max(total_steps - warmup, 1)
     schedules = keras.optimizers.schedules
@@ -131,8 +141,7 @@ def learning_rate(c: ml_collections.ConfigDict, total_steps: int, keras: ModuleT
 def create_optimizer(c: ml_collections.ConfigDict, total_steps: int, keras: ModuleType | None = None) -> Any:
     """The config's optimizer of `keras` (that of the model; default tf_keras), on the config's schedule."""
     check_optimizer(c.optimizer)
-    if keras is None:
-        import tf_keras as keras
+    keras = _keras(keras)
     return OPTIMIZERS[c.optimizer].keras(keras.optimizers, learning_rate(c, total_steps, keras), c)
 
 
@@ -141,8 +150,10 @@ def create_tf1_optimizer(c: ml_collections.ConfigDict, total_steps: int, global_
     import tensorflow as tf
 
     check_optimizer(c.optimizer, tf1=True)
+    build = OPTIMIZERS[c.optimizer].tf1
+    assert build is not None  # check_optimizer refused the name otherwise
     lr = learning_rate(c, total_steps)
-    return OPTIMIZERS[c.optimizer].tf1(tf.compat.v1.train, lr(global_step) if callable(lr) else lr, c)
+    return build(tf.compat.v1.train, lr(global_step) if callable(lr) else lr, c)
 
 
 def steps_for(c: ml_collections.ConfigDict, num_train: int) -> int:

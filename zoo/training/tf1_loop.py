@@ -98,7 +98,8 @@ class _SessionSteps:
         self.sess, self.graph = sess, graph
         self.saver = tf.compat.v1.train.Saver(max_to_keep=3)
         self.prefix = os.path.join(checkpoint_dir, "model.ckpt")
-        self.losses, self.accuracies = [], []
+        self.losses: list[float] = []
+        self.accuracies: list[float] = []
         self.latest, _ = read_newest(checkpoint_dir, lambda prefix: self.saver.restore(sess, prefix),
                                      (tf.errors.OpError, IndexError, ValueError), log)
         if self.latest:
@@ -151,8 +152,9 @@ def train_tf1(c: ml_collections.ConfigDict, workdir: str, log: Log) -> dict:
             steps = _SessionSteps(sess, graph, checkpoint_dir, log)
             run = drive(c, total_steps, steps, log)
     image_size = c.eval_image_size or c.train_image_size or zoo.get_spec(c.model).image_size
-    metrics = evaluate_tf1(c, steps.newest(), image_size)
-    return finish(c, workdir, run, metrics, steps.newest(), log)
+    prefix = steps.newest()
+    assert prefix is not None  # the driver saves at the last step, or the run resumed from a checkpoint
+    return finish(c, workdir, run, evaluate_tf1(c, prefix, image_size), prefix, log)
 
 
 def evaluate_tf1(c: ml_collections.ConfigDict, prefix: str, image_size: int) -> dict:
