@@ -136,8 +136,9 @@ class _Trainee:
     top1: tf_keras.metrics.SparseCategoricalAccuracy
 
 
-def _ema(c: ml_collections.ConfigDict, model) -> ExponentialMovingAverage | None:
-    return ExponentialMovingAverage(model.weights, c.moving_average_decay) if c.moving_average_decay else None
+def _ema(c: ml_collections.ConfigDict, model, step=0) -> ExponentialMovingAverage | None:
+    """The EMA of the model's weights when the config keeps one (`step`: the optimizer's iteration count)."""
+    return ExponentialMovingAverage(model.weights, c.moving_average_decay, step) if c.moving_average_decay else None
 
 
 def _build_trainee(c, strategy, image_size, total_steps, log) -> _Trainee:
@@ -151,7 +152,7 @@ def _build_trainee(c, strategy, image_size, total_steps, log) -> _Trainee:
         variables = trainable_variables(model, scopes(c.trainable_scopes))
         if keras.__name__ == "keras":
             optimizer.build(variables)  # Keras 3 makes its slots here; a restore needs them to exist
-        return _Trainee(model, optimizer, variables, _ema(c, model), tf_keras.metrics.Mean(),
+        return _Trainee(model, optimizer, variables, _ema(c, model, optimizer.iterations), tf_keras.metrics.Mean(),
                         tf_keras.metrics.SparseCategoricalAccuracy())
 
 
@@ -177,7 +178,7 @@ def _distributed_step(c: ml_collections.ConfigDict, strategy: tf.distribute.Stra
     def apply(loss, grads, logits, labels):
         t.optimizer.apply_gradients(zip(grads, [t.variables[i] for i in connected]))
         if t.ema is not None:
-            t.ema.update(t.optimizer.iterations)
+            t.ema.update()
         t.top1.update_state(labels, logits)
         t.loss.update_state(loss * strategy.num_replicas_in_sync)
 
