@@ -20,6 +20,16 @@ track_tf1_style_variables = _tf_keras_v1_utils.track_tf1_style_variables
 DeterministicRandomTestTool = _tf_keras_v1_utils.DeterministicRandomTestTool
 
 
+def v1_layers():
+    """`tf.compat.v1.layers` (conv2d, dense, batch_normalization, conv2d_transpose, ...) as TF >= 2.16 gives it only
+    under TF_USE_LEGACY_KERAS=1, which zoo never sets: tf_keras' own copy, so that users' v1.layers code builds
+    (and `zoo.migrate` migrates it) with `tf.keras` left as Keras 3."""
+    ensure_slim()  # the legacy layers' batch norm needs the tf_keras.legacy_tf_layers alias
+    from tf_keras.api._v1.keras.__internal__.legacy import layers
+
+    return layers
+
+
 def _alias_legacy_tf_layers():
     """tf.python.layers.normalization lazily imports `tf_keras.legacy_tf_layers`, which tf_keras 2.21
     only ships as `tf_keras.src.legacy_tf_layers`; without the alias `slim.batch_norm` fails."""

@@ -387,7 +387,8 @@ def _resize(t, node, inputs):
     if node.op == "ResizeNearestNeighbor" and not align and h % ih == 0 and w % iw == 0:
         return t.layer("layers.UpSampling2D", x, f"{node.name}:0", node.name, size=(h // ih, w // iw))
     if node.op == "ResizeBilinear" and half and not align:
-        return t.layer("layers.Resizing", x, f"{node.name}:0", node.name, h, w, interpolation="bilinear")
+        # keras.ops, not the Resizing preprocessing layer: that one calls the layers after it in training mode
+        return t.call("ops.image.resize", [x, (h, w)], f"{node.name}:0", interpolation="bilinear")
     raise UnsupportedGraphError(
         f"{node.op} at {t.where(node)} with align_corners={bool(align)}, half_pixel_centers={bool(half)} "
         f"({ih}x{iw} -> {h}x{w}): Keras resizes with half-pixel centers on every backend; build the graph with "

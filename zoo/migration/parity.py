@@ -64,7 +64,7 @@ def keras_outputs(model, layer_names, images) -> list:
     outputs = list(model.outputs) + [model.get_layer(n).output for n in layer_names]
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     probe = keras.Model(inputs, outputs)
-    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in probe(images)]
+    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in probe(images, training=False)]
 
 
 def _row(reference, actual, output_names, layer_tensors, tolerance) -> dict:

@@ -179,7 +179,9 @@ class Translator:
 
     def const_of(self, tensor: str):
         """The Const behind `tensor` (through Identity reads), or None."""
-        node = self.nodes[tensor.split(":")[0].lstrip("^")]
+        node = self.nodes.get(tensor.split(":")[0].lstrip("^"))
+        if node is None:
+            return None
         while node.op in ("Identity", "Snapshot") and node.input:
             node = self.nodes[node.input[0].split(":")[0]]
         if node.op != "Const":
