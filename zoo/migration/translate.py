@@ -302,7 +302,7 @@ class Translator:
             state[name] = 1
             stack.append((name, True))
             node = self.nodes[name]
-            if node.op in ("Placeholder", "PlaceholderWithDefault") or node.op == "Const":
+            if node.op in ("Placeholder", "Const"):
                 continue
             for dep in reversed(self._deps(node)):
                 if not state.get(dep):
@@ -321,7 +321,7 @@ class Translator:
             node = self.nodes[name]
             if f"{name}:0" in self.values:
                 continue
-            if node.op in ("Placeholder", "PlaceholderWithDefault"):
+            if node.op == "Placeholder":
                 raise UnsupportedGraphError(f"the outputs depend on placeholder {name!r}, which is not an input; "
                                             f"name it in inputs=[...] (inputs now: {self.frozen.inputs}).")
             self._visit(node)
