@@ -113,6 +113,18 @@ def _mode(rows, mode):
     return [r for r in rows if r["mode"] == mode]
 
 
+def migrate_ops_table() -> str:
+    """The migrator's op table, from its registry: TF op types sharing a translation, and what it writes."""
+    from zoo.migration import OPS
+
+    groups = {}
+    for op, fn in sorted(OPS.items()):
+        groups.setdefault((fn.__doc__ or fn.__name__).strip().splitlines()[0], []).append(op)
+    rows = sorted(groups.items(), key=lambda kv: kv[1][0])
+    return "\n".join(["| TF1 op | becomes |", "|---|---|"] +
+                      [f"| {', '.join(f'`{o}`' for o in ops)} | {what} |" for what, ops in rows])
+
+
 def _report():
     from zoo.bench import report
 
@@ -121,6 +133,7 @@ def _report():
 
 GENERATORS = {
     "models": models_table,
+    "migrate-ops": migrate_ops_table,
     "bench-keras3": lambda: _report().ratio_table(_rows("bench_keras3.csv")),
     "bench-fastest": lambda: _report().fastest_table(_rows("bench.csv")),
     "bench-targets-inference": lambda: _report().targets_table(_mode(_rows("bench.csv"), "inference")),

@@ -4,7 +4,8 @@ process: `KERAS_BACKEND` is read at `import keras`).
     KERAS_BACKEND=jax python tests/backend_worker.py JOB.json OUT_DIR
 
 For every parity case: the native model from the TF1 checkpoint (strict), its logits on the given images, and
-the logits of the model saved to `.keras` and loaded back; for Google's release, the softmax on the photographs;
+the logits of the model saved to `.keras` and loaded back, and the logits of the model `zoo.migrate` generated from
+the slim code; for Google's release, the softmax on the photographs;
 `fine_tune` the first losses of `fit` from a TF1 checkpoint. Results go to OUT_DIR/*.npz; the test compares.
 """
 import json
@@ -23,15 +24,30 @@ def logits_and_round_trip(case, out_dir):
                              **case["kwargs"])
     images = np.load(case["images"])
     logits = keras.ops.convert_to_numpy(model(images))
+    migrated = _migrated_logits(case, images)
     if not case.get("round_trip", True):
-        return {"logits": logits, "mapped": len(model.load_report.mapped)}
+        return {"logits": logits, "mapped": len(model.load_report.mapped), **migrated}
     path = os.path.join(out_dir, f"{case['arch']}.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
     again = keras.ops.convert_to_numpy(loaded(images))
     os.remove(path)
     return {"logits": logits, "round_trip": again, "mapped": len(model.load_report.mapped),
-            "same_class": type(loaded) is type(model)}
+            "same_class": type(loaded) is type(model), **migrated}
+
+
+def _migrated_logits(case, images):
+    """`zoo.migrate`'s generated module for the case (written on the TensorFlow backend), built on this backend,
+    with the TF1 checkpoint loaded strictly by TF1 name."""
+    import keras
+
+    import zoo
+    from zoo.migration import build_from_source
+
+    with open(case["migrated_source"]) as f:
+        model = build_from_source(f.read())
+    report = zoo.load_checkpoint(model, case["checkpoint"])
+    return {"migrated": keras.ops.convert_to_numpy(model(images)), "migrated_mapped": len(report.mapped)}
 
 
 def release_softmax(frozen_graph, photos):

@@ -14,6 +14,8 @@ import sys
 import numpy as np
 import pytest
 
+import zoo
+
 from conftest import (HEAVY, PARITY_TABLE, RELEASE_PB, ROOT, assert_close_to_scale, case_images, release_graph_softmax,
                       release_photos)
 
@@ -31,6 +33,17 @@ NO_ROUND_TRIP = HEAVY
 PB = RELEASE_PB
 
 
+def _migrated_source(arch, kwargs, size):
+    """The Python module `zoo.migrate` writes for the architecture's slim code (translation only: its TensorFlow
+    parity runs in tests/test_parity.py)."""
+    from zoo.migration import from_net_fn, registered_net, translate
+
+    spec = zoo.get_spec(arch)
+    net_fn, arg_scope, shape, net_kwargs = registered_net(arch, (size or spec.image_size,) * 2 + (spec.channels,),
+                                                          kwargs)
+    return translate(from_net_fn(net_fn, shape, arg_scope=arg_scope, **net_kwargs)).source(arch)
+
+
 @pytest.fixture(scope="module")
 def runs(tf1_checkpoints, tmp_path_factory):
     """{backend: {name: npz}} from one worker process per backend, and the job it was given."""
@@ -40,8 +53,11 @@ def runs(tf1_checkpoints, tmp_path_factory):
         prefix, _ = tf1_checkpoints(arch, image_size=size, **kwargs)
         images = str(work / f"{arch}.npy")
         np.save(images, case_images((arch, kwargs, size)))
+        source = str(work / f"{arch}_migrated.py")
+        with open(source, "w") as f:  # the slim code translated (on TensorFlow); each worker builds it
+            f.write(_migrated_source(arch, kwargs, size))
         cases.append({"arch": arch, "kwargs": kwargs, "image_size": size, "checkpoint": prefix, "images": images,
-                      "round_trip": arch not in NO_ROUND_TRIP})
+                      "round_trip": arch not in NO_ROUND_TRIP, "migrated_source": source})
     job = {"cases": cases, "fine_tune": tf1_checkpoints("lenet")[0]}
     if os.path.exists(PB):
         np.save(work / "photos.npy", release_photos())
@@ -85,6 +101,9 @@ def test_tf1_checkpoint_into_keras3_native_on_backend(backend, case, runs, tf1_c
     # 1e-4 relative to the logits' scale: random batch-norm statistics make deep nets' logits reach ~1e3,
     # where float32's own spacing is ~1e-4 (the per-case scales are in the README).
     assert_close_to_scale(result["logits"], graph(case_images(case)), rtol=1e-4, err_msg=f"{backend} {arch}")
+    # zoo.migrate's model of the slim code, built on this backend: the same logits, every variable loaded.
+    assert int(result["migrated_mapped"]) == len([v for v in graph.variables if v.op.name != "global_step"])
+    assert_close_to_scale(result["migrated"], graph(case_images(case)), rtol=1e-4, err_msg=f"{backend} {arch} migrated")
     if arch not in NO_ROUND_TRIP:
         np.testing.assert_array_equal(result["round_trip"], result["logits"])
         assert bool(result["same_class"])

@@ -274,3 +274,23 @@ def test_full_resolution(arch, tf1_checkpoints):
     for impl, keras in (("native", "keras"), ("native", "tf_keras"), ("shim", None)):
         model = zoo.create_model(arch, impl, checkpoint=prefix, keras=keras)
         np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-5, atol=1e-5, err_msg=impl)
+
+
+@pytest.mark.parametrize("case", parity_params(PARITY_TABLE + FORWARD_TABLE))
+def test_migrated_from_slim_code(case, tf1_checkpoints):
+    """`zoo.migrate` of the architecture's slim code alone (not the hand-written native) with its TF1 checkpoint:
+    the slim graph's logits, a strict load of that checkpoint by TF1 name, and the hand-written native's weight
+    names."""
+    arch, kwargs, size = case
+    prefix, graph = tf1_checkpoints(arch, image_size=size, **kwargs)
+    spec = zoo.get_spec(arch)
+    images = _images(case)
+    shape = (size or spec.image_size,) * 2 + (spec.channels,)
+    m = zoo.migrate(arch, checkpoint=prefix, input_shape=shape, images=images, **kwargs)
+    np.testing.assert_allclose(np.asarray(m.model(images)), graph(images), rtol=1e-5, atol=1e-5)
+    assert m.parity.ok, str(m.parity)
+    report = zoo.load_checkpoint(m.model, prefix, ignore_missing_vars=False)
+    assert report.ok and len(report.mapped) == len(m.weights)
+    assert set(report.unexpected.values()) <= {"global_step"}  # NASNet's, unused at inference
+    native = zoo.create_model(arch, "native", image_size=size, **kwargs)
+    assert set(zoo.slim_variables(m.model)) == set(zoo.slim_variables(native)) - {"global_step"}

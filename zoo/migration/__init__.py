@@ -23,7 +23,7 @@ from zoo.migration.source import FrozenGraph, MigrationError, from_frozen_graph,
 from zoo.migration.translate import OPS, Program, UnsupportedGraphError, register_op, translate
 
 __all__ = ["Migration", "MigrationError", "ParityReport", "UnsupportedGraphError", "build_from_source", "migrate",
-           "register_op", "OPS"]
+           "register_op", "registered_net", "OPS"]
 
 
 @dataclasses.dataclass
@@ -72,7 +72,7 @@ def build_from_source(source: str, name: str = "migrated_model"):
     return module.build_model()
 
 
-def _registered_net(name, input_shape, net_kwargs):
+def registered_net(name, input_shape, net_kwargs):
     """A registered architecture's slim code, as nets_factory pairs it: (net_fn, arg_scope, input shape,
     net kwargs), with the architecture's options split between its arg scope and its net."""
     import functools
@@ -116,7 +116,7 @@ def migrate(net_fn: Callable | str | None = None, *, meta_graph=None, frozen_gra
         raise MigrationError("Pass one of net_fn (a function or a registered model name), meta_graph= or "
                              "frozen_graph=.")
     if isinstance(net_fn, str):
-        net_fn, registered_scope, input_shape, net_kwargs = _registered_net(net_fn, input_shape, net_kwargs)
+        net_fn, registered_scope, input_shape, net_kwargs = registered_net(net_fn, input_shape, net_kwargs)
         arg_scope = arg_scope or registered_scope
     if net_fn is not None:
         frozen = from_net_fn(net_fn, input_shape, arg_scope=arg_scope, checkpoint=checkpoint, outputs=outputs,

@@ -73,6 +73,7 @@ def _layer_with_bias(t, node, cls, x, w, scope, kind, args, kwargs):
 
 @_ops("Conv2D")
 def _conv2d(t, node, inputs):
+    """`layers.Conv2D` (the bias add after it folded in; slim's weight decay as `kernel_regularizer`)."""
     _nhwc(t, node)
     x, w = t.sym(inputs[0], node), t.weight(inputs[1], node)
     scope, kind = _kernel_kind(t, node, w, "weights", "kernel")
@@ -89,6 +90,7 @@ def _conv2d(t, node, inputs):
 
 @_ops("DepthwiseConv2dNative")
 def _depthwise(t, node, inputs):
+    """`layers.DepthwiseConv2D`, or `layers.SeparableConv2D` with the pointwise Conv2D of its scope."""
     _nhwc(t, node)
     x, w = t.sym(inputs[0], node), t.weight(inputs[1], node)
     scope, kind = _kernel_kind(t, node, w, "depthwise_weights", "depthwise_kernel")
@@ -130,6 +132,7 @@ def _pointwise_after(t, node, scope, kind):
 
 @_ops("MatMul")
 def _matmul(t, node, inputs):
+    """`layers.Dense` (with the bias add after it)."""
     if t.attr(node, "transpose_a") or t.attr(node, "transpose_b"):
         raise UnsupportedGraphError(f"MatMul at {t.where(node)} transposes an operand; Dense takes x @ W.")
     x, w = t.sym(inputs[0], node), t.weight(inputs[1], node)
@@ -140,6 +143,7 @@ def _matmul(t, node, inputs):
 
 @_ops("Conv2DBackpropInput")
 def _conv2d_transpose(t, node, inputs):
+    """`layers.Conv2DTranspose` (output size checked against Keras')."""
     _nhwc(t, node)
     w, x = t.weight(inputs[1], node), t.sym(inputs[2], node)
     scope, kind = _kernel_kind(t, node, w, "weights", "kernel")
@@ -160,6 +164,7 @@ def _conv2d_transpose(t, node, inputs):
 
 @_ops("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
 def _fused_batch_norm(t, node, inputs):
+    """`k.BatchNormalization` (TF's fused kernel semantics on every backend; inference graphs only)."""
     _nhwc(t, node)
     if t.attr(node, "is_training"):
         raise UnsupportedGraphError(f"training-mode batch norm at {t.where(node)} (it normalizes by the batch): "
@@ -186,6 +191,7 @@ def _fused_batch_norm(t, node, inputs):
 def _act(cls, **fixed):
     def translate(t, node, inputs):
         return t.layer(cls, t.sym(inputs[0], node), f"{node.name}:0", node.name, **fixed)
+    translate.__doc__ = f"`{cls}({', '.join(f'{k}={v!r}' for k, v in fixed.items())})`."
     return translate
 
 
@@ -199,12 +205,16 @@ for _op, _name in (("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Elu", "elu"), ("S
 
 @_ops("LeakyRelu")
 def _leaky(t, node, inputs):
+    """`layers.LeakyReLU`."""
     return t.layer("layers.LeakyReLU", t.sym(inputs[0], node), f"{node.name}:0", node.name,
                    negative_slope=float(np.float32(t.attr(node, "alpha"))))
 
 
 def _unary(fn):
-    return lambda t, node, inputs: t.call(fn, [t.sym(inputs[0], node)], f"{node.name}:0")
+    def translate(t, node, inputs):
+        return t.call(fn, [t.sym(inputs[0], node)], f"{node.name}:0")
+    translate.__doc__ = f"`{fn}`."
+    return translate
 
 
 for _op, _fn in (("Rsqrt", "ops.rsqrt"), ("Sqrt", "ops.sqrt"), ("Square", "ops.square"), ("Exp", "ops.exp"),
@@ -219,6 +229,8 @@ def _binary(fn, merge=None):
         if merge and isinstance(a, Sym) and isinstance(b, Sym) and a.shape == b.shape:
             return t.layer(merge, [a, b], f"{node.name}:0", node.name)
         return t.call(fn, [a, b], f"{node.name}:0")
+    translate.__doc__ = (f"`{merge}` on two tensors of one shape, else `{fn}` (broadcasting, constants)." if merge
+                         else f"`{fn}`.")
     return translate
 
 
@@ -233,23 +245,27 @@ for _op, _fn, _merge in (("Add", "ops.add", "layers.Add"), ("AddV2", "ops.add", 
 
 @_ops("SquaredDifference")
 def _squared_difference(t, node, inputs):
+    """`ops.square(ops.subtract(a, b))`."""
     diff = t.call("ops.subtract", inputs, f"{node.name}:0")
     return t.call("ops.square", [diff], f"{node.name}:0")
 
 
 @_ops("AddN")
 def _add_n(t, node, inputs):
+    """`layers.Add`."""
     return t.layer("layers.Add", [t.sym(v, node) for v in inputs], f"{node.name}:0", node.name)
 
 
 @_ops("BiasAdd")
 def _bias_add(t, node, inputs):
+    """folded into the layer before it (refused alone)."""
     raise UnsupportedGraphError(f"BiasAdd at {t.where(node)} follows no layer of its scope (bias "
                                 f"{getattr(inputs[1], 'name', '?')!r}); register a translation for it.")
 
 
 @_ops("MaxPool", "AvgPool")
 def _pool(t, node, inputs):
+    """`layers.MaxPooling2D` / `k.AveragePooling2D` (TF's SAME average on every backend)."""
     _nhwc(t, node)
     cls = "layers.MaxPooling2D" if node.op == "MaxPool" else "k.AveragePooling2D"
     size, strides = _hw(t.attr(node, "ksize"), node, t, "ksize"), _hw(t.attr(node, "strides"), node, t, "strides")
@@ -260,6 +276,7 @@ def _pool(t, node, inputs):
 
 @_ops("LRN")
 def _lrn(t, node, inputs):
+    """`k.LocalResponseNormalization`."""
     return t.layer("k.LocalResponseNormalization", t.sym(inputs[0], node), f"{node.name}:0", node.name,
                    depth_radius=int(t.attr(node, "depth_radius")), bias=float(np.float32(t.attr(node, "bias"))),
                    alpha=float(np.float32(t.attr(node, "alpha"))), beta=float(np.float32(t.attr(node, "beta"))))
@@ -273,6 +290,7 @@ def _axes(t, node, c) -> list:
 
 @_ops("ConcatV2")
 def _concat(t, node, inputs):
+    """`layers.Concatenate`."""
     axis = _axes(t, node, inputs[-1])[0]
     values = [t.sym(v, node) for v in inputs[:-1]]
     return t.layer("layers.Concatenate", values, f"{node.name}:0", node.name, axis=axis)
@@ -280,6 +298,7 @@ def _concat(t, node, inputs):
 
 @_ops("Pad", "PadV2", "MirrorPad")
 def _pad(t, node, inputs):
+    """`layers.ZeroPadding2D` (spatial zeros), else `ops.pad`."""
     x, pads = t.sym(inputs[0], node), inputs[1]
     if not isinstance(pads, Const):
         raise UnsupportedGraphError(f"{node.op} at {t.where(node)} takes computed paddings.")
@@ -292,15 +311,22 @@ def _pad(t, node, inputs):
     return t.call("ops.pad", [x, p], f"{node.name}:0", **kwargs)
 
 
+def _reduction(fn):
+    def translate(t, node, inputs):
+        return t.call(fn, [t.sym(inputs[0], node)], f"{node.name}:0", axis=tuple(_axes(t, node, inputs[1])),
+                      keepdims=bool(t.attr(node, "keep_dims")))
+    translate.__doc__ = f"`{fn}(x, axis, keepdims)`."
+    return translate
+
+
 for _op, _fn in (("Mean", "ops.mean"), ("Sum", "ops.sum"), ("Max", "ops.max"), ("Min", "ops.min"),
                  ("Prod", "ops.prod")):
-    OPS[_op] = (lambda fn: lambda t, node, inputs: t.call(
-        fn, [t.sym(inputs[0], node)], f"{node.name}:0", axis=tuple(_axes(t, node, inputs[1])),
-        keepdims=bool(t.attr(node, "keep_dims"))))(_fn)
+    OPS[_op] = _reduction(_fn)
 
 
 @_ops("Squeeze")
 def _squeeze(t, node, inputs):
+    """`ops.squeeze`."""
     x = t.sym(inputs[0], node)
     dims = t.attr(node, "squeeze_dims") or [i for i, d in enumerate(x.shape) if i and d == 1]
     return t.call("ops.squeeze", [x], f"{node.name}:0", axis=tuple(int(d) for d in dims))
@@ -308,12 +334,14 @@ def _squeeze(t, node, inputs):
 
 @_ops("ExpandDims")
 def _expand_dims(t, node, inputs):
+    """`ops.expand_dims`."""
     return t.call("ops.expand_dims", [t.sym(inputs[0], node)], f"{node.name}:0",
                   axis=_axes(t, node, inputs[1])[0])
 
 
 @_ops("Reshape")
 def _reshape(t, node, inputs):
+    """`layers.Reshape` (a per-example shape; the batch found through folded shape arithmetic)."""
     x, shape = t.sym(inputs[0], node), inputs[1]
     if not isinstance(shape, Const):
         raise UnsupportedGraphError(f"Reshape at {t.where(node)} takes a shape computed from data.")
@@ -327,6 +355,7 @@ def _reshape(t, node, inputs):
 
 @_ops("StridedSlice")
 def _strided_slice(t, node, inputs):
+    """Python slicing of the Keras tensor, `x[:, 1:, 1:, :]`."""
     x = t.sym(inputs[0], node)
     begin, end, strides = (np.ravel(c.value).astype(int) for c in inputs[1:4])
     masks = {k: int(t.attr(node, k, 0)) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
@@ -350,6 +379,7 @@ def _strided_slice(t, node, inputs):
 
 @_ops("Slice")
 def _slice(t, node, inputs):
+    """Python slicing of the Keras tensor."""
     x = t.sym(inputs[0], node)
     begin, size = (np.ravel(c.value).astype(int) for c in inputs[1:3])
     parts = [f"{b}:" if s == -1 else f"{b}:{b + s}" for b, s in zip(begin, size)]
@@ -359,27 +389,32 @@ def _slice(t, node, inputs):
 
 @_ops("Transpose")
 def _transpose(t, node, inputs):
+    """`ops.transpose`."""
     return t.call("ops.transpose", [t.sym(inputs[0], node)], f"{node.name}:0",
                   axes=tuple(_axes(t, node, inputs[1])))
 
 
 @_ops("Tile")
 def _tile(t, node, inputs):
+    """`ops.tile`."""
     return t.call("ops.tile", [t.sym(inputs[0], node), _axes(t, node, inputs[1])], f"{node.name}:0")
 
 
 @_ops("Cast")
 def _cast(t, node, inputs):
+    """`ops.cast`."""
     return t.call("ops.cast", [t.sym(inputs[0], node), t.attr(node, "DstT")], f"{node.name}:0")
 
 
 @_ops("Identity", "StopGradient", "Snapshot", "PreventGradient", "CheckNumerics", "PlaceholderWithDefault")
 def _identity(t, node, inputs):
+    """nothing (the input passes through)."""
     return inputs[0]
 
 
 @_ops("ResizeBilinear", "ResizeNearestNeighbor")
 def _resize(t, node, inputs):
+    """`ops.image.resize` (half-pixel bilinear) or `layers.UpSampling2D` (integer nearest)."""
     x, size = t.sym(inputs[0], node), inputs[1]
     h, w = (int(d) for d in np.ravel(size.value))
     align, half = t.attr(node, "align_corners"), t.attr(node, "half_pixel_centers")
