@@ -47,7 +47,9 @@ def _migrated_logits(case, images):
     with open(case["migrated_source"]) as f:
         model = build_from_source(f.read())
     report = zoo.load_checkpoint(model, case["checkpoint"])
-    return {"migrated": keras.ops.convert_to_numpy(model(images)), "migrated_mapped": len(report.mapped)}
+    outputs = model(images)  # the logits, then any head off their path (Inception's AuxLogits)
+    logits = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+    return {"migrated": keras.ops.convert_to_numpy(logits), "migrated_mapped": len(report.mapped)}
 
 
 def release_softmax(frozen_graph, photos):

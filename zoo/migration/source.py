@@ -173,6 +173,12 @@ def _named_results(result, outputs, graph, origin) -> list:
     if isinstance(result, dict):
         end_points, result = {**end_points, **result}, list(result.values())
     tensors = list(result) if isinstance(result, (list, tuple)) else [result]
+    if not outputs:  # heads off the logits' path (Inception's AuxLogits) join as outputs, so no weight is lost
+        reached = _variables_reached(tensors)
+        for tensor in end_points.values():
+            if isinstance(tensor, tf.Tensor) and not _variables_reached([tensor]) <= reached:
+                tensors.append(tensor)
+                reached |= _variables_reached([tensor])
     if outputs:
         outputs = [outputs] if isinstance(outputs, str) else outputs
         tensors = []
@@ -186,6 +192,20 @@ def _named_results(result, outputs, graph, origin) -> list:
                     raise MigrationError(f"{origin}: no end point or tensor {name!r}; end points: "
                                          f"{sorted(end_points)[:12]}") from None
     return [t.name for t in tensors]
+
+
+def _variables_reached(tensors) -> set:
+    """Names of the variables `tensors` depend on."""
+    seen, stack, found = set(), [t.op for t in tensors], set()
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type in ("VarHandleOp", "VariableV2"):
+            found.add(op.name)
+        stack.extend(i.op for i in op.inputs)
+    return found
 
 
 def _load(session, variables, checkpoint):
