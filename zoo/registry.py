@@ -6,7 +6,7 @@ import inspect
 import numbers
 from typing import Callable
 
-from zoo.checkpoints.mapping import SlimMapping
+from zoo.slim_names import SlimMapping
 
 IMPLS = ("native", "shim", "slim")
 MAX_IMAGE_SIZE = 2048  # beyond it one image's activations exceed a typical host's memory (OOM, not an error)

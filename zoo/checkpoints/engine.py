@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from zoo.checkpoints.io import ArrayReader, CheckpointError, CheckpointReader
+from zoo.slim_names import under
 
 EMA_SUFFIX = "/ExponentialMovingAverage"
 
@@ -86,10 +87,6 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def _under(name, scopes):
-    return any(name == s.rstrip("/") or name.startswith(s.rstrip("/") + "/") for s in scopes)
-
-
 def _apply_assignment_map(keys, assignment_map):
     """Checkpoint key -> target name, as `init_from_checkpoint`'s {'old_scope/': 'new_scope/'} or names."""
     if not assignment_map:
@@ -152,7 +149,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
 
     for target in sorted(target_shapes):
         tshape = tuple(target_shapes[target])
-        if _under(target, exclude_scopes):
+        if under(target, exclude_scopes):
             report.excluded.append(target)
             continue
         source = source_of.get(target)
@@ -170,7 +167,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
             report.mapped.append((target, source, tshape))
             used |= sources
             continue
-        is_head = _under(target, head_scopes) and sshape[:-1] == tshape[:-1]
+        is_head = under(target, head_scopes) and sshape[:-1] == tshape[:-1]
         if is_head and head == "auto" and sshape[-1] == tshape[-1] + 1:
             plan[target] = (source, slice(1, None))
             report.mapped.append((target, source, tshape))
@@ -183,7 +180,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
             report.mismatched.append((target, source, tshape, sshape))
             used |= sources
     if head == "reinit":
-        for target in [t for t in plan if _under(t, head_scopes)]:
+        for target in [t for t in plan if under(t, head_scopes)]:
             used -= {plan.pop(target)[0], source_of[target]}
             report.mapped = [m for m in report.mapped if m[0] != target]
             report.head.append((target, "freshly initialised (head='reinit')"))
@@ -193,7 +190,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
         if key not in used:
             target = renamed.get(key)
             kind = classify_key(key)
-            report.unexpected[key] = ("excluded scope" if kind == "other" and _under(target, exclude_scopes) else
+            report.unexpected[key] = ("excluded scope" if kind == "other" and under(target, exclude_scopes) else
                                       "head not loaded" if target in reinitialised else kind)
 
     if strict:
@@ -212,7 +209,7 @@ def _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_sco
             report, f"Checkpoint {reader.prefix!r} shares no variable with this model: it holds scopes "
                     f"{roots[:5]}, the model expects {model_roots}. It is probably another architecture; "
                     "`python -m zoo inspect` names it, or pass assignment_map= if only the scope was renamed.")
-    heads = [m for m in report.mismatched if _under(m[0], head_scopes)]
+    heads = [m for m in report.mismatched if under(m[0], head_scopes)]
     if heads and len(heads) == len(report.mismatched) and not missing:
         t, _, tshape, sshape = heads[0]
         raise CheckpointMismatchError(

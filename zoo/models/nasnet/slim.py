@@ -12,62 +12,13 @@ Behaviour kept from the originals on purpose:
   variable scope (`global_step`), before any cell: left to the cells it would be created inside the first cell's scope;
 - the nets rely on their arg scopes for biasless linear convs, batch norm with scale and `FC` as the dense scope.
 """
-import collections
-
 import tensorflow as tf
 import tf_slim as slim
 
 from zoo.models.nasnet import slim_utils
+from zoo.models.nasnet.arch import (  # noqa: F401  (shared tables)
+    CONFIGS, NUM_STEM_CELLS, OPTIONS, Config, aux_cells_of, config_for)
 from zoo.models.nasnet.slim_utils import CellContext, build_cell
-
-
-class Config(collections.namedtuple("Config", (
-        "stem_multiplier dense_dropout_keep_prob num_cells filter_scaling_rate num_conv_filters drop_path_keep_prob "
-        "use_aux_head num_reduction_layers skip_reduction_layer_input total_training_steps use_bounded_activation "
-        "data_format"), defaults=(False, "NHWC"))):
-    """The originals' HParams. num_cells counts the normal cells (NASNet adds its reduction cells between them; PNASNet
-    makes the cells at the reduction indices strided). skip_reduction_layer_input: the normal cell right after a NASNet
-    reduction cell takes as its previous input the output two cells before the reduction (not the one just before
-    it); PNASNet keeps the previous input of its strided cells otherwise. total_training_steps: where the drop-path
-    schedule reaches its final strength. Override with `config._replace(...)`."""
-
-
-NASNET_CIFAR_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=1.0, num_cells=18, filter_scaling_rate=2.0, num_conv_filters=32,
-    drop_path_keep_prob=0.6, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=0,
-    total_training_steps=937500)  # 600 epochs at batch size 32
-NASNET_MOBILE_CONFIG = Config(
-    stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=12, filter_scaling_rate=2.0, num_conv_filters=44,
-    drop_path_keep_prob=1.0, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=0,
-    total_training_steps=250000)
-NASNET_LARGE_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=18, filter_scaling_rate=2.0, num_conv_filters=168,
-    drop_path_keep_prob=0.7, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-PNASNET_MOBILE_CONFIG = Config(
-    stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=9, filter_scaling_rate=2.0, num_conv_filters=54,
-    drop_path_keep_prob=1.0, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-PNASNET_LARGE_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=12, filter_scaling_rate=2.0, num_conv_filters=216,
-    drop_path_keep_prob=0.6, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-CONFIGS = {"nasnet_cifar": NASNET_CIFAR_CONFIG, "nasnet_mobile": NASNET_MOBILE_CONFIG,
-           "nasnet_large": NASNET_LARGE_CONFIG, "pnasnet_mobile": PNASNET_MOBILE_CONFIG,
-           "pnasnet_large": PNASNET_LARGE_CONFIG}
-# The originals' hyper-parameters a user may change (the registry's slim net and the native take them by name).
-OPTIONS = ("drop_path_keep_prob", "total_training_steps", "dense_dropout_keep_prob", "num_cells", "num_conv_filters")
-
-
-def config_for(variant, **overrides):
-    """The variant's `Config` with `OPTIONS` overridden (None keeps the original's value)."""
-    unknown = sorted(set(overrides) - set(OPTIONS))
-    if unknown:
-        raise TypeError(f"{variant} takes no option {unknown}; its options: {list(OPTIONS)}")
-    return CONFIGS[variant]._replace(**{key: v for key, v in overrides.items() if v is not None})
-
-# Stem cells: two stride-2 cells before the first normal cell of the ImageNet nets, at 1/4 and 1/2 of the base width.
-NUM_STEM_CELLS = 2
 
 
 # ------------------------------------------------------------------------------------------------------ arg scopes
@@ -174,12 +125,6 @@ def _aux_head(net, num_classes, activation, scope):
             aux = slim.conv2d(aux, 768, aux.shape.as_list()[1:3], padding="VALID")
             aux = activation(slim.batch_norm(aux, scope="aux_bn1"))
             return slim.fully_connected(slim.flatten(aux), num_classes)
-
-
-def aux_cells_of(config):
-    """The aux head follows the last cell before the second reduction."""
-    reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
-    return [reductions[1] - 1] if len(reductions) >= 2 else []
 
 
 def _classifier(net, num_classes, config, end_points, add):
@@ -319,3 +264,24 @@ def pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=Non
 
 pnasnet_mobile.default_image_size = 224
 pnasnet_large.default_image_size = 331
+
+
+_NETS = {"nasnet_cifar": nasnet_cifar, "nasnet_mobile": nasnet_mobile, "nasnet_large": nasnet_large,
+         "pnasnet_mobile": pnasnet_mobile, "pnasnet_large": pnasnet_large}
+
+
+def registry_net(variant):
+    """The slim net as the registry calls it, taking the native's options by the same names (`OPTIONS`; unset: the
+    original's) into the net's `Config`; slim builds its auxiliary head and drop-path only when training, as the
+    original (`aux_head=False` leaves the head out)."""
+    fn = _NETS[variant]
+    default_classes = 10 if variant == "nasnet_cifar" else 1001
+
+    def net(images, num_classes=default_classes, is_training=True, final_endpoint=None, aux_head=True, **options):
+        config = config_for(variant, **options)._replace(use_aux_head=int(aux_head))
+        return fn(images, num_classes, is_training, final_endpoint, config=config)
+
+    net.default_image_size = fn.default_image_size
+    net.__name__ = variant
+    return net
+
