@@ -133,7 +133,7 @@ def load_checkpoint(model, checkpoint, **options):
     spec = get_spec(model.arch)
     reader = as_reader(checkpoint)
     if reader.kind == "tf2-object":
-        from zoo.checkpoints.convert import native_object_values
+        from zoo.native import native_object_values
 
         classes = model.get_config()["num_classes"] if is_native(model) else model.num_classes
         reader = ArrayReader(native_object_values(model.arch, reader, num_classes=classes), reader.prefix)

@@ -5,13 +5,12 @@
   that model's TF2 object-based checkpoint (`tf.train.Checkpoint(model=...)`, what train.py writes).
 - native_to_tf1: the reverse, e.g. a train.py checkpoint for a pipeline that still needs TF1 names.
 """
-import numpy as np
 import tensorflow as tf
 
+from zoo.api import create_model
 from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, check_destination, write_checkpoint,
                                 write_object_checkpoint)
-
-KERASES = ("keras", "tf_keras")
+from zoo.native import KERASES, native_object_values  # noqa: F401  (importable from here as before)
 
 
 def tf1_to_tf2(src, dst, overwrite=False):
@@ -40,40 +39,9 @@ def tf2_to_tf1(src, dst, overwrite=False):
 def tf1_to_native(arch, src, dst, num_classes=None, keras="keras", overwrite=False, **load_options):
     """TF1 checkpoint -> native model (strict mapping, report) -> TF2 object checkpoint. Returns (prefix,
     report)."""
-    from zoo.api import create_model
-
     check_destination(dst, overwrite)
     model = create_model(arch, "native", num_classes=num_classes, checkpoint=src, keras=keras, **load_options)
     return write_object_checkpoint({"model": model}, dst, overwrite), model.load_report
-
-
-def native_object_values(arch, src, num_classes=None, keras=None) -> dict:
-    """{slim_name: array} of a native model's TF2 object checkpoint (train.py's, or `tf1_to_native`'s).
-
-    keras: the Keras it was trained with (their object graphs differ); None tries Keras 3, then tf_keras."""
-    from zoo.api import create_model, read_weights
-
-    reader = src if isinstance(src, CheckpointReader) else CheckpointReader(src)
-    if reader.kind != "tf2-object":
-        raise CheckpointError(f"{reader.prefix!r} is a {reader.kind} checkpoint, not a native model's "
-                              "object-based one; use tf2_to_tf1 or load it with zoo.load_checkpoint.")
-    problems = []
-    for which in [keras] if keras else KERASES:
-        model = create_model(arch, "native", num_classes=num_classes, keras=which)
-        before = [np.array(w) for w in model.get_weights()]
-        try:
-            status = tf.train.Checkpoint(model=model).read(reader.prefix)
-            status.expect_partial().assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
-            problems.append(f"as {which}: {str(e).strip().splitlines()[0]}")
-            continue
-        if all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())):
-            problems.append(f"as {which}: nothing was restored")
-            continue
-        return read_weights(model)
-    raise CheckpointError(f"{reader.prefix!r} does not fit a native {arch!r} with num_classes="
-                          f"{model.get_config()['num_classes']} ({'; '.join(problems)}). Is it another "
-                          "architecture's, or trained with another --num-classes?")
 
 
 def native_to_tf1(arch, src, dst, num_classes=None, keras=None, overwrite=False):

@@ -3,8 +3,8 @@ minimalistic 1.0 variants) and EdgeTPU (1.0), 1001 ImageNet classes (0 = backgro
 input resolution (224, 192, 160, 128, ...) via image_size."""
 from zoo.lazy import Lazy
 from zoo.models.mobilenet.arch import VARIANTS, root_scope, v3_layers
-from zoo.registry import ModelSpec, register
 from zoo.slim_names import SlimMapping
+from zoo.spec import ModelSpec, register
 
 _FAMILIES = {  # family -> (slim net, slim arg scope, native builder, paper)
     "v1": ("slim:mobilenet_v1", "slim:mobilenet_v1_arg_scope", "mobilenet_v1", "Howard et al. 2017"),
@@ -12,6 +12,22 @@ _FAMILIES = {  # family -> (slim net, slim arg scope, native builder, paper)
     "v3": ("slim_v3:mobilenet_v3", "slim_v3:mobilenet_v3_arg_scope", "mobilenet_v3", "Howard et al. 2019"),
 }
 _HERE = "zoo.models.mobilenet."
+# The parity battery runs for one width of each version (and v1 0.25, v2 0.35: the smallest, finegrain mode); the
+# others differ only in widths (`battery_by`: the forward check). The JAX/PyTorch cases skip the width variants.
+_TESTS = {
+    "mobilenet_v1_025": dict(backends_by="mobilenet_v1"),
+    "mobilenet_v1_075": dict(battery_by="mobilenet_v1"),
+    "mobilenet_v1_050": dict(battery_by="mobilenet_v1"),
+    "mobilenet_v2": dict(keras_applications="MobileNetV2"),
+    "mobilenet_v2_035": dict(backends_by="mobilenet_v2"),
+    "mobilenet_v2_140": dict(battery_by="mobilenet_v2"),
+    "mobilenet_v3_small": dict(backends_by="mobilenet_v3_large"),
+    "mobilenet_v3_large_075": dict(battery_by="mobilenet_v3_large"),
+    "mobilenet_v3_small_075": dict(battery_by="mobilenet_v3_small"),
+    "mobilenet_v3_large_minimalistic": dict(battery_by="mobilenet_edgetpu"),  # relu, no SE: EdgeTPU's blocks
+    "mobilenet_v3_small_minimalistic": dict(battery_by="mobilenet_edgetpu"),
+    "mobilenet_v1": dict(keras_applications="MobileNet"),
+}
 
 
 def _root_and_features(family, fixed):
@@ -36,4 +52,5 @@ for _name, (_family, _fixed, _params) in VARIANTS.items():
         native=Lazy(f"{_HERE}native:{_native}", **_fixed),
         mapping=SlimMapping(root=_root, head_scopes=("Logits/Conv2d_1c_1x1",)),
         image_size=224, max_image_size=256 if _family == "v1" else None, num_classes=1001, preprocessing="inception",
-        num_params=_params, feature_scope=_features, paper=_paper))
+        num_params=_params, feature_scope=_features, paper=_paper,
+        batch_norm=True, pretrained=True, test_image_size=64, **_TESTS.get(_name, {})))

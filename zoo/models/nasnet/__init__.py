@@ -4,8 +4,8 @@
 the default (evaluation) build does not use."""
 from zoo.lazy import Lazy
 from zoo.models.nasnet.arch import CONFIGS, aux_cells_of
-from zoo.registry import ModelSpec, register
 from zoo.slim_names import SlimMapping
+from zoo.spec import ModelSpec, register
 
 # name -> (image size, classes, preprocessing, the TF1 evaluation graph's variables' total size at that size,
 # batch-norm moving statistics included; the first top-level scope of its checkpoints)
@@ -15,6 +15,19 @@ VARIANTS = {
     "nasnet_large": (331, 1001, "inception", 88_953_851, "conv0"),
     "pnasnet_mobile": (224, 1001, "inception", 5_099_232, "conv0"),
     "pnasnet_large": (331, 1001, "inception", 86_238_977, "conv0"),
+}
+
+# NASNet-A's and PNASNet-5's cells are data read by one builder: NASNet Mobile, with both cell kinds, factorized
+# reductions and the ImageNet stem, runs the parity battery at 32 -> 15 (conv0, VALID) -> 8 -> 4 (stem cells) -> 2 -> 1
+# (reduction cells); its aux head (training graphs only) needs a 5x5 map: left out there. PNASNet-5's cell is one more
+# CellSpec for the same builder; NASNet CIFAR adds the CIFAR stem and runs without its drop-path there (keep 0.6 by
+# default; it trains and resumes in tests/test_nasnet.py). The Large nets: one full-resolution forward check each.
+_TESTS = {
+    "nasnet_mobile": dict(test_image_size=32, test_kwargs={"aux_head": False}, keras_applications="NASNetMobile"),
+    "pnasnet_mobile": dict(test_image_size=32, test_kwargs={"aux_head": False}, backends_by="nasnet_mobile"),
+    "nasnet_cifar": dict(test_kwargs={"aux_head": False, "drop_path_keep_prob": 1.0}, backends_by="nasnet_mobile"),
+    "nasnet_large": dict(battery_by="nasnet_mobile", heavy=True, keras_applications="NASNetLarge"),
+    "pnasnet_large": dict(battery_by="pnasnet_mobile", heavy=True),
 }
 
 for _name, (_size, _classes, _prep, _params, _anchor) in VARIANTS.items():
@@ -27,4 +40,5 @@ for _name, (_size, _classes, _prep, _params, _anchor) in VARIANTS.items():
         mapping=SlimMapping(root="", head_scopes=("final_layer/FC", _aux), anchor=_anchor),
         image_size=_size, num_classes=_classes, preprocessing=_prep, num_params=_params,
         feature_scope=f"Cell_{_config.num_cells - 1}",
-        paper="Zoph et al. 2018" if _name.startswith("nasnet") else "Liu et al. 2018"))
+        paper="Zoph et al. 2018" if _name.startswith("nasnet") else "Liu et al. 2018",
+        batch_norm=True, pretrained=_name != "nasnet_cifar", keras3_only=True, **_TESTS[_name]))
