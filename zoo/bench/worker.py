@@ -22,13 +22,11 @@ import time
 import numpy as np
 
 from zoo.bench.cell_process import killed_reason
+from zoo.registry import get_spec, list_models
 
-KERAS_APPLICATIONS = {  # zoo name -> tf_keras.applications constructor (same architecture family)
-    "resnet_v1_50": "ResNet50", "resnet_v1_101": "ResNet101", "resnet_v1_152": "ResNet152",
-    "resnet_v2_50": "ResNet50V2", "resnet_v2_101": "ResNet101V2", "resnet_v2_152": "ResNet152V2",
-    "inception_v3": "InceptionV3", "mobilenet_v1": "MobileNet", "mobilenet_v2": "MobileNetV2",
-    "vgg_16": "VGG16", "vgg_19": "VGG19", "nasnet_mobile": "NASNetMobile", "nasnet_large": "NASNetLarge",
-}
+# zoo name -> keras.applications constructor of the same architecture (`ModelSpec.keras_applications`)
+KERAS_APPLICATIONS = {name: get_spec(name).keras_applications for name in list_models()
+                      if get_spec(name).keras_applications}
 
 
 def _peak_memory_mb():
