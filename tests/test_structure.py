@@ -18,7 +18,8 @@ LAYERS = [
     ("specs", ["zoo.spec", "zoo.registry", "zoo.models", "zoo.models.*.arch"]),  # pure data (and families: below)
     ("checkpoints", ["zoo.checkpoints", "zoo.checkpoints.io", "zoo.checkpoints.engine", "zoo.checkpoints.frozen",
                      "zoo.checkpoints.mapping", "zoo.weights", "zoo.weights.*"]),  # engine and storage
-    ("implementations", ["zoo.models.*.*", "zoo.native", "zoo.shim", "zoo.slim_graph", "zoo.checkpoints.inspect"]),
+    ("implementations", ["zoo.implementation", "zoo.models.*.*", "zoo.native", "zoo.shim", "zoo.slim_graph",
+                         "zoo.checkpoints.inspect"]),
     ("api", ["zoo", "zoo.api"]),  # `zoo` is the lazy facade over zoo.api & co.
     ("applications", ["zoo.checkpoints.convert", "zoo.features", "zoo.export", "zoo.data", "zoo.data.*",
                       "zoo.training", "zoo.training.*", "zoo.bench", "zoo.bench.*", "zoo.story", "zoo.cli",

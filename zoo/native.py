@@ -9,7 +9,8 @@ Layer names are the slim scopes (zoo.checkpoints.mapping), which is all the chec
 import functools
 import json
 
-from zoo.nn import kit
+from zoo.implementation import SlimNamed
+from zoo.nn import KERASES, kit
 from zoo.registry import check_image_size, get_spec
 from zoo.slim_names import SEPARATOR, layer_name, under
 
@@ -48,7 +49,7 @@ def _define(keras_name):
                 k.keras.utils.register_keras_serializable)
 
     @register(package="zoo")
-    class NativeModel(k.Model):
+    class NativeModel(SlimNamed, k.Model):
         """A TF-Slim architecture as a plain functional Keras model.
 
         Args:
@@ -109,16 +110,9 @@ def _define(keras_name):
         def keras(self):
             return keras_name
 
-        def preprocess(self, image):
-            """One uint8 HWC image -> this model's input (the weights' published preprocessing), as TF ops."""
-            from zoo import preprocessing
-
-            name = preprocessing.preprocessing_for(get_spec(self.arch), self.pretrained_cfg)
-            return preprocessing.preprocess(name, image, image_size=self.image_size)
-
         def slim_variables(self):
             """{slim_name: variable} through the architecture's mapping."""
-            return get_spec(self.arch).mapping.native_variables(self)
+            return self.slim_mapping.native_variables(self)
 
         # -- Keras ------------------------------------------------------------------------------------------
         def call(self, inputs, training=None, mask=None):
@@ -159,8 +153,6 @@ def is_native(model) -> bool:
         return False
 
 
-KERASES = ("keras", "tf_keras")
-
 
 def native_object_values(arch, src, num_classes=None, keras=None) -> dict:
     """{slim_name: array} of a native model's TF2 object checkpoint (train.py's, or `tf1_to_native`'s).
@@ -188,7 +180,7 @@ def native_object_values(arch, src, num_classes=None, keras=None) -> dict:
         if all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())):
             problems.append(f"as {which}: nothing was restored")
             continue
-        return {name: np.array(v.numpy()) for name, v in model.slim_variables().items()}
+        return model.read_weights()
     raise CheckpointError(f"{reader.prefix!r} does not fit a native {arch!r} with num_classes="
                           f"{model.get_config()['num_classes']} ({'; '.join(problems)}). Is it another "
                           "architecture's, or trained with another --num-classes?")

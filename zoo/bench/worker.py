@@ -56,16 +56,15 @@ def _timed(step, iters, seconds=0.0):
 
 def _slim_graph(spec, args, images, labels):
     import tensorflow as tf
-    import tf_slim as slim
 
     from zoo.compat import tf1_graph
+    from zoo.slim_graph import build_slim
 
     train = args["mode"] == "train"
     with tf1_graph() as graph:
         x = tf.compat.v1.placeholder(tf.float32, images.shape)
         y = tf.compat.v1.placeholder(tf.int32, labels.shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            logits, _ = spec.slim_net(x, num_classes=spec.num_classes, is_training=train)
+        logits, _ = build_slim(spec, x, spec.num_classes, is_training=train)
         if train:
             loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(y, logits)
             loss += tf.compat.v1.losses.get_regularization_loss()
@@ -86,14 +85,13 @@ def _slim_graph(spec, args, images, labels):
 def _graph_flops(spec):
     """Forward FLOPs per sample (multiply-add = 2) from TF's profiler on a batch-1 inference graph."""
     import tensorflow as tf
-    import tf_slim as slim
 
     from zoo.compat import tf1_graph
+    from zoo.slim_graph import build_slim
 
     with tf1_graph() as graph:
         x = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            spec.slim_net(x, num_classes=spec.num_classes, is_training=False)
+        build_slim(spec, x, spec.num_classes, is_training=False)
         opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         opts["output"] = "none"
         return tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops

@@ -10,7 +10,7 @@ import tensorflow as tf
 from zoo.api import create_model
 from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, check_destination, write_checkpoint,
                                 write_object_checkpoint)
-from zoo.native import KERASES, native_object_values  # noqa: F401  (importable from here as before)
+from zoo.native import native_object_values  # noqa: F401  (importable from here as before)
 
 
 def tf1_to_tf2(src, dst, overwrite=False):

@@ -3,7 +3,6 @@ import functools
 
 import numpy as np
 import tensorflow as tf
-import tf_slim as slim
 
 from zoo.checkpoints.engine import classify_key
 from zoo.checkpoints.io import CheckpointError, CheckpointReader
@@ -12,15 +11,14 @@ from zoo.checkpoints.io import CheckpointError, CheckpointReader
 @functools.lru_cache(maxsize=None)
 def slim_signature(arch):
     """{slim_name: shape} of `arch` at its defaults, from its TF1 graph (built, never run)."""
-    from zoo.registry import get_spec
-
     from zoo.compat import tf1_graph
+    from zoo.registry import get_spec
+    from zoo.slim_graph import build_slim
 
     spec = get_spec(arch)
     with tf1_graph():
         images = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            spec.slim_net(images, num_classes=spec.num_classes, is_training=False)
+        build_slim(spec, images, spec.num_classes, is_training=False)
         return {v.op.name: tuple(v.shape.as_list()) for v in tf.compat.v1.global_variables()}
 
 

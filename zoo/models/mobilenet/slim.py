@@ -6,7 +6,7 @@ explicit padding, eval-time behaviour identical)."""
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.mobilenet.arch import V1_LAYERS, Block, make_divisible, v1_depth, v2_layers  # noqa: F401  (shared tables)
+from zoo.models.mobilenet.arch import V1_LAYERS, v1_depth, v2_layers
 
 
 def _reduced_kernel(net, size):

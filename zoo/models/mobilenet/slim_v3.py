@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.mobilenet.arch import CONV_DEFS, HS, RE, Block, root_scope, v3_layers  # noqa: F401  (shared tables)
+from zoo.models.mobilenet.arch import HS, Block, root_scope, v3_layers
 from zoo.models.mobilenet.slim import classifier, expanded_conv
 
 

@@ -80,6 +80,10 @@ PNASNET_LARGE_CONFIG = Config(
 CONFIGS = {"nasnet_cifar": NASNET_CIFAR_CONFIG, "nasnet_mobile": NASNET_MOBILE_CONFIG,
            "nasnet_large": NASNET_LARGE_CONFIG, "pnasnet_mobile": PNASNET_MOBILE_CONFIG,
            "pnasnet_large": PNASNET_LARGE_CONFIG}
+# variant -> the defaults of its arg scope: (weight decay, batch-norm decay, batch-norm epsilon)
+ARG_SCOPES = {"nasnet_cifar": (5e-4, 0.9, 1e-5), "nasnet_mobile": (4e-5, 0.9997, 1e-3),
+              "nasnet_large": (5e-5, 0.9997, 1e-3), "pnasnet_mobile": (4e-5, 0.9997, 1e-3),
+              "pnasnet_large": (4e-5, 0.9997, 1e-3)}
 # The originals' hyper-parameters a user may change (the registry's slim net and the native take them by name).
 OPTIONS = ("drop_path_keep_prob", "total_training_steps", "dense_dropout_keep_prob", "num_cells", "num_conv_filters")
 

@@ -18,7 +18,6 @@ order of its own; drawing per cell keeps the random ops in slim's sequence, so t
 `DeterministicRandomTestTool` a tf_keras native draws exactly the masks the slim graph draws.
 """
 import functools
-import inspect
 
 from zoo.models.nasnet import arch
 from zoo.nn import kit as kit_of
@@ -254,9 +253,8 @@ class _Builder:
 # ------------------------------------------------------------------------------------------- the nets
 
 def _arg_scope_defaults(variant):
-    """(weight decay, batch-norm decay, epsilon): the defaults of slim's `<variant>_arg_scope`, read from it."""
-    params = inspect.signature(getattr(nasnet_slim, f"{variant}_arg_scope")).parameters
-    return tuple(params[name].default for name in ("weight_decay", "batch_norm_decay", "batch_norm_epsilon"))
+    """(weight decay, batch-norm decay, epsilon): the defaults of slim's `<variant>_arg_scope`."""
+    return arch.ARG_SCOPES[variant]
 
 
 def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobile", weight_decay=None,

@@ -15,9 +15,10 @@ Behaviour kept from the originals on purpose:
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.nasnet import slim_utils
-from zoo.models.nasnet.arch import (  # noqa: F401  (shared tables)
-    CONFIGS, NUM_STEM_CELLS, OPTIONS, Config, aux_cells_of, config_for)
+from zoo.models.nasnet.arch import (ARG_SCOPES, NASNET_A_NORMAL, NASNET_A_REDUCTION, NASNET_CIFAR_CONFIG,
+                                    NASNET_LARGE_CONFIG, NASNET_MOBILE_CONFIG, NUM_STEM_CELLS, PNASNET_5,
+                                    PNASNET_LARGE_CONFIG, PNASNET_MOBILE_CONFIG, aux_cells_of, calc_reduction_layers,
+                                    config_for)
 from zoo.models.nasnet.slim_utils import CellContext, build_cell
 
 
@@ -36,24 +37,22 @@ def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
         return sc
 
 
-def nasnet_cifar_arg_scope(weight_decay=5e-4, batch_norm_decay=0.9, batch_norm_epsilon=1e-5):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+def _arg_scope_of(variant):
+    """The variant's arg scope function, its defaults the original's (`arch.ARG_SCOPES`)."""
+    default_decay, default_bn_decay, default_epsilon = ARG_SCOPES[variant]
+
+    def arg_scope(weight_decay=default_decay, batch_norm_decay=default_bn_decay, batch_norm_epsilon=default_epsilon):
+        return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+    arg_scope.__name__ = arg_scope.__qualname__ = f"{variant}_arg_scope"
+    return arg_scope
 
 
-def nasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def nasnet_large_arg_scope(weight_decay=5e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def pnasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+nasnet_cifar_arg_scope = _arg_scope_of("nasnet_cifar")
+nasnet_mobile_arg_scope = _arg_scope_of("nasnet_mobile")
+nasnet_large_arg_scope = _arg_scope_of("nasnet_large")
+pnasnet_mobile_arg_scope = _arg_scope_of("pnasnet_mobile")
+pnasnet_large_arg_scope = _arg_scope_of("pnasnet_large")
 
 
 # ------------------------------------------------------------------------------------------------------ pieces
@@ -157,12 +156,12 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
     _ensure_global_step(config, current_step, stem_reads_step=imagenet)
     with slim.arg_scope([slim.dropout, slim.batch_norm], is_training=is_training):
         if imagenet:
-            net, outputs = _imagenet_stem(images, config, slim_utils.NASNET_A_REDUCTION, ctx)
+            net, outputs = _imagenet_stem(images, config, NASNET_A_REDUCTION, ctx)
         else:
             net, outputs = _cifar_stem(images, config)
         if add("Stem", net):
             return net, end_points
-        reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
+        reductions = calc_reduction_layers(config.num_cells, config.num_reduction_layers)
         aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS if imagenet else 0
         prev_layer = None
@@ -172,7 +171,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
             if n in reductions:
                 filter_scaling *= config.filter_scaling_rate
                 r = reductions.index(n)
-                net = build_cell(net, outputs[-2], slim_utils.NASNET_A_REDUCTION, ctx, f"reduction_cell_{r}",
+                net = build_cell(net, outputs[-2], NASNET_A_REDUCTION, ctx, f"reduction_cell_{r}",
                                  filter_scaling, stride=2, cell_num=cell_num, current_step=current_step)
                 if add(f"Reduction_Cell_{r}", net):
                     return net, end_points
@@ -180,7 +179,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
                 outputs.append(net)
             if not config.skip_reduction_layer_input:
                 prev_layer = outputs[-2]
-            net = build_cell(net, prev_layer, slim_utils.NASNET_A_NORMAL, ctx, f"cell_{n}", filter_scaling,
+            net = build_cell(net, prev_layer, NASNET_A_NORMAL, ctx, f"cell_{n}", filter_scaling,
                              stride=1, cell_num=cell_num, current_step=current_step)
             if add(f"Cell_{n}", net):
                 return net, end_points
@@ -226,10 +225,10 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint):
     activation = _activation(config)
     _ensure_global_step(config, None, stem_reads_step=True)
     with slim.arg_scope([slim.dropout, slim.batch_norm], is_training=is_training):
-        net, outputs = _imagenet_stem(images, config, slim_utils.PNASNET_5, ctx)
+        net, outputs = _imagenet_stem(images, config, PNASNET_5, ctx)
         if add("Stem", net):
             return net, end_points
-        reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
+        reductions = calc_reduction_layers(config.num_cells, config.num_reduction_layers)
         aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS
         prev_layer = None
@@ -239,7 +238,7 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint):
                 filter_scaling *= config.filter_scaling_rate
             if config.skip_reduction_layer_input or not reduce:
                 prev_layer = outputs[-2]
-            net = build_cell(net, prev_layer, slim_utils.PNASNET_5, ctx, f"cell_{n}", filter_scaling,
+            net = build_cell(net, prev_layer, PNASNET_5, ctx, f"cell_{n}", filter_scaling,
                              stride=2 if reduce else 1, cell_num=cell_num)
             if add(f"Cell_{n}", net):
                 return net, end_points

@@ -14,9 +14,7 @@ import collections
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.nasnet.arch import (  # noqa: F401  (shared tables)
-    CLIP_BY_VALUE_CAP, NASNET_A_NORMAL, NASNET_A_REDUCTION, PNASNET_5, CellSpec, Op, calc_reduction_layers,
-    drop_path_keep_prob)
+from zoo.models.nasnet.arch import CLIP_BY_VALUE_CAP, drop_path_keep_prob
 
 class CellContext(collections.namedtuple(
         "CellContext", "num_conv_filters drop_path_keep_prob total_num_cells total_training_steps "
