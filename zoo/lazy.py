@@ -19,7 +19,9 @@ class Lazy:
     def __init__(self, target: str, **fixed: Any):
         if ":" not in target:
             raise ValueError(f"Lazy target {target!r} must be 'module:attribute'.")
-        self.target, self.fixed, self.args, self._factory = target, dict(fixed), (), False
+        self.target, self.fixed = target, dict(fixed)
+        self.args: tuple = ()
+        self._factory = False
 
     @classmethod
     def made_by(cls, factory: str, *args: Any) -> "Lazy":

@@ -37,7 +37,7 @@ def get_spec(name: str) -> ModelSpec:
 def check_image_size(spec: ModelSpec, size: object, what: str = "image_size") -> int:
     """`size` if `spec`'s original builds at it, else a ValueError naming the valid range."""
     high = min(spec.max_image_size or MAX_IMAGE_SIZE, MAX_IMAGE_SIZE)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not spec.min_image_size <= size <= high:
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not spec.min_image_size <= int(size) <= high:
         why = (f"its {high}px limit is where slim's classifier stops seeing a 1x1 map (slim fails there too)"
                if spec.max_image_size else f"{MAX_IMAGE_SIZE}px is the zoo's limit for any model")
         raise ValueError(f"{what}={size!r} does not fit {spec.name}: it takes {spec.min_image_size} to {high} "

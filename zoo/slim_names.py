@@ -10,7 +10,7 @@ architecture and both Kerases, and a reader finds each slim scope in the Keras m
 """
 import dataclasses
 import functools
-from typing import Iterable
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 # Layer class name -> {weight attribute: slim variable suffix}. Keras 3 names a depthwise kernel `kernel`,
 # tf_keras `depthwise_kernel`; both spellings map to slim's `depthwise_weights`.
@@ -26,7 +26,7 @@ _LAYER_WEIGHTS = {
 
 
 @functools.lru_cache(maxsize=None)
-def _weight_suffixes_of(cls):
+def _weight_suffixes_of(cls: type) -> Optional[Dict[str, str]]:
     """The table row of the nearest Keras (3 or tf_keras) base class of `cls` that is in the table."""
     for base in cls.__mro__:
         if base.__module__.startswith(("keras.", "tf_keras.")) and base.__name__ in _LAYER_WEIGHTS:
@@ -61,27 +61,28 @@ class SlimMapping:
     head_scopes: tuple = ()   # classifier scopes (relative), e.g. ("fc4",): where class counts may differ
     anchor: str = ""          # a root-less net's top-level scope that its checkpoints always hold
 
-    def scope_of(self, keras_layer_name):
+    def scope_of(self, keras_layer_name: str) -> str:
         return self._absolute(keras_layer_name.replace(SEPARATOR, "/"))
 
     def _absolute(self, scope):
         return f"{self.root}/{scope}" if self.root else scope
 
     @property
-    def top_scope(self):
+    def top_scope(self) -> str:
         """The top-level scope by which a checkpoint of this architecture is recognised (zoo inspect)."""
         return self.root or self.anchor
 
     @property
-    def head_variable_scopes(self):
+    def head_variable_scopes(self) -> Tuple[str, ...]:
         return tuple(self._absolute(s) for s in self.head_scopes)
 
-    def native_variables(self, model):
+    def native_variables(self, model: Any) -> Dict[str, Any]:
         """{slim_name: variable} for every weight of `model` (Keras 3 or tf_keras); raises if a weight has no
         slim name."""
         named, seen = {}, set()
         for layer in model._flatten_layers(include_self=False, recursive=True):
-            suffixes = getattr(type(layer), "slim_weights", None) or _weight_suffixes_of(type(layer))
+            cls: type = type(layer)
+            suffixes = getattr(cls, "slim_weights", None) or _weight_suffixes_of(cls)
             if suffixes is None:
                 continue
             for attr, suffix in suffixes.items():

@@ -5,15 +5,18 @@
   that model's TF2 object-based checkpoint (`tf.train.Checkpoint(model=...)`, what train.py writes).
 - native_to_tf1: the reverse, e.g. a train.py checkpoint for a pipeline that still needs TF1 names.
 """
+from typing import Any, Optional, Tuple
+
 import tensorflow as tf
 
 from zoo.api import create_model
-from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, check_destination, write_checkpoint,
-                                write_object_checkpoint)
+from zoo.checkpoints.engine import LoadReport
+from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, PathLike, check_destination,
+                                write_checkpoint, write_object_checkpoint)
 from zoo.native import native_object_values  # noqa: F401  (importable from here as before)
 
 
-def tf1_to_tf2(src, dst, overwrite=False):
+def tf1_to_tf2(src: PathLike, dst: PathLike, overwrite: bool = False) -> str:
     """Name-based -> object-based `tf.train.Checkpoint(var_list={name: variable})`. Returns dst prefix."""
     check_destination(dst, overwrite)
     reader = CheckpointReader(src)
@@ -24,7 +27,7 @@ def tf1_to_tf2(src, dst, overwrite=False):
     return write_object_checkpoint({VAR_LIST: variables}, dst, overwrite)
 
 
-def tf2_to_tf1(src, dst, overwrite=False):
+def tf2_to_tf1(src: PathLike, dst: PathLike, overwrite: bool = False) -> str:
     """Object-based `var_list` form -> name-based (the names unescaped). Returns dst prefix."""
     check_destination(dst, overwrite)
     reader = CheckpointReader(src)
@@ -36,7 +39,8 @@ def tf2_to_tf1(src, dst, overwrite=False):
     return write_checkpoint({k: reader.get(k) for k in reader.keys()}, dst, overwrite)
 
 
-def tf1_to_native(arch, src, dst, num_classes=None, keras="keras", overwrite=False, **load_options):
+def tf1_to_native(arch: str, src: PathLike, dst: PathLike, num_classes: Optional[int] = None, keras: str = "keras",
+                  overwrite: bool = False, **load_options: Any) -> Tuple[str, LoadReport]:
     """TF1 checkpoint -> native model (strict mapping, report) -> TF2 object checkpoint. Returns (prefix,
     report)."""
     check_destination(dst, overwrite)
@@ -44,7 +48,8 @@ def tf1_to_native(arch, src, dst, num_classes=None, keras="keras", overwrite=Fal
     return write_object_checkpoint({"model": model}, dst, overwrite), model.load_report
 
 
-def native_to_tf1(arch, src, dst, num_classes=None, keras=None, overwrite=False):
+def native_to_tf1(arch: str, src: PathLike, dst: PathLike, num_classes: Optional[int] = None,
+                  keras: Optional[str] = None, overwrite: bool = False) -> str:
     """A native model's TF2 object checkpoint (e.g. train.py's workdir) -> TF1 name-based checkpoint."""
     check_destination(dst, overwrite)
     return write_checkpoint(native_object_values(arch, src, num_classes, keras), dst, overwrite)

@@ -6,6 +6,7 @@ loading is always: plan (pure: names and shapes in, report and arrays out), then
 """
 import dataclasses
 import re
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -30,7 +31,7 @@ _KEY_CATEGORIES = (
 HEAD_MODES = ("strict", "auto", "reinit")
 
 
-def classify_key(key):
+def classify_key(key: str) -> str:
     """What wrote a checkpoint key the model does not use: an optimizer slot, an EMA shadow, ..."""
     for category, pattern in _KEY_CATEGORIES:
         if pattern.search(key):
@@ -57,11 +58,11 @@ class LoadReport:
     nonfinite: dict = dataclasses.field(default_factory=dict)     # target -> count of NaN/inf values read
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.missing and not self.mismatched
 
-    def unexpected_by_category(self):
-        counts = {}
+    def unexpected_by_category(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
         for category in self.unexpected.values():
             counts[category] = counts.get(category, 0) + 1
         return dict(sorted(counts.items()))
@@ -105,7 +106,8 @@ def _apply_assignment_map(keys, assignment_map):
     return renamed
 
 
-def plan_load(reader, target_shapes, **options):
+def plan_load(reader: Any, target_shapes: Mapping[str, Sequence[int]],
+              **options: Any) -> Tuple["LoadReport", Dict[str, np.ndarray]]:
     """Match `reader`'s keys to `target_shapes` ({slim_name: shape}) and read the values to assign;
     returns (report, {target: array}). Options as `match_keys`."""
     reader = as_reader(reader)
@@ -124,7 +126,7 @@ def plan_load(reader, target_shapes, **options):
     return report, values
 
 
-def as_reader(reader):
+def as_reader(reader: Any) -> Union[CheckpointReader, ArrayReader]:
     """A reader as given, or a `CheckpointReader` of a path."""
     return reader if isinstance(reader, (CheckpointReader, ArrayReader)) else CheckpointReader(reader)
 
@@ -145,7 +147,8 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
     report = LoadReport(checkpoint=reader.prefix)
     renamed = _apply_assignment_map(reader.keys(), assignment_map)
     source_of = {target: key for key, target in renamed.items()}
-    used, plan = set(), {}
+    used: set = set()
+    plan: Dict[str, Tuple[str, Optional[slice]]] = {}
 
     for target in sorted(target_shapes):
         tshape = tuple(target_shapes[target])

@@ -9,12 +9,16 @@ import glob
 import os
 import shutil
 
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+
 import numpy as np
 import tensorflow as tf
 
 from zoo import fs
 from zoo.fs import OLD, TMP  # noqa: F401  (where tests and tools have found them)
 from zoo.ownership import owned
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 VAR_LIST = "var_list"
@@ -25,12 +29,12 @@ class CheckpointError(ValueError):
     """A checkpoint could not be found, read or matched; the message says what to do."""
 
 
-def escape_name(name):
+def escape_name(name: str) -> str:
     """A variable name as a TF2 checkpoint key component: '.' -> '..', '/' -> '.S'."""
     return name.replace(".", "..").replace("/", ".S")
 
 
-def unescape_name(component):
+def unescape_name(component: str) -> str:
     out, i = [], 0
     while i < len(component):
         if component[i] == "." and i + 1 < len(component):
@@ -42,7 +46,7 @@ def unescape_name(component):
     return "".join(out)
 
 
-def resolve_checkpoint(path):
+def resolve_checkpoint(path: PathLike) -> str:
     """Return the checkpoint prefix for `path`: a prefix, a directory (its latest), a train.py workdir (its
     `checkpoints/` latest), or a shard file."""
     path = os.fspath(path)
@@ -114,10 +118,10 @@ class CheckpointReader:
     def __contains__(self, key):
         return key in self.shapes
 
-    def keys(self):
+    def keys(self) -> List[str]:
         return sorted(self.shapes)
 
-    def get(self, key):
+    def get(self, key: str) -> np.ndarray:
         try:
             return self._reader.get_tensor(self._storage[key])
         except (tf.errors.OpError, ValueError, IndexError) as e:  # IndexError: a truncated shard
@@ -144,10 +148,10 @@ class ArrayReader:
     def __contains__(self, key):
         return key in self._arrays
 
-    def keys(self):
+    def keys(self) -> List[str]:
         return sorted(self._arrays)
 
-    def get(self, key):
+    def get(self, key: str) -> np.ndarray:
         return self._arrays[key]
 
 
@@ -167,7 +171,7 @@ def _move(names, source_dir, target_dir, rename=lambda f: f):
         os.replace(os.path.join(source_dir, f), os.path.join(target_dir, rename(f)))
 
 
-def roll_back(journal, directory):
+def roll_back(journal: str, directory: str) -> Optional[str]:
     """Put back what an overwrite moved into `journal`, unless the new checkpoint is complete. Journal files: PREFIX
     (the checkpoint's name), and MOVED once every old file is aside (before that the new files never moved in, so
     nothing in `directory` is removed); other journals are `zoo.fs`'s (an export's). Returns what was done."""
@@ -188,12 +192,12 @@ def roll_back(journal, directory):
     return f"restored {prefix} (an overwrite of it was interrupted)"
 
 
-def sweep(directory):
+def sweep(directory: str) -> List[str]:
     """`zoo.fs.sweep` with checkpoint journals rolled back too: what killed writers left in `directory`."""
     return fs.sweep(directory, roll_back)
 
 
-def check_destination(prefix, overwrite=False):
+def check_destination(prefix: PathLike, overwrite: bool = False) -> str:
     """Refuse to write over an existing checkpoint unless `overwrite` (before any work is done)."""
     prefix = os.path.abspath(os.fspath(prefix))
     if os.path.isdir(os.path.dirname(prefix)):
@@ -205,7 +209,7 @@ def check_destination(prefix, overwrite=False):
 
 
 @contextlib.contextmanager
-def atomic_prefix(prefix, overwrite=False):
+def atomic_prefix(prefix: PathLike, overwrite: bool = False) -> Iterator[str]:
     """Yield a temporary prefix in `prefix`'s directory; on success move its files to `prefix`.
 
     The new checkpoint is written completely under the temporary name first. Replacing an existing one
@@ -254,7 +258,7 @@ def _write_state_file(prefix):
                   f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
 
 
-def write_checkpoint(values, prefix, overwrite=False):
+def write_checkpoint(values: Mapping[str, Any], prefix: PathLike, overwrite: bool = False) -> str:
     """Write {name: array} as a TF1 name-based checkpoint at `prefix`, atomically (see `atomic_prefix`), plus a
     `checkpoint` state file naming it when the directory holds no other checkpoint. Returns the prefix."""
     prefix = os.path.abspath(os.fspath(prefix))
@@ -266,7 +270,7 @@ def write_checkpoint(values, prefix, overwrite=False):
     return prefix
 
 
-def write_object_checkpoint(trackable_kwargs, prefix, overwrite=False):
+def write_object_checkpoint(trackable_kwargs: Dict[str, Any], prefix: PathLike, overwrite: bool = False) -> str:
     """Write a TF2 object-based checkpoint of `tf.train.Checkpoint(**trackable_kwargs)` atomically."""
     prefix = os.path.abspath(os.fspath(prefix))
     with atomic_prefix(prefix, overwrite) as tmp:
