@@ -22,7 +22,8 @@ LAYERS = [
                          "zoo.checkpoints.inspect"]),
     ("api", ["zoo", "zoo.api"]),  # `zoo` is the lazy facade over zoo.api & co.
     ("applications", ["zoo.checkpoints.convert", "zoo.features", "zoo.export", "zoo.data", "zoo.data.*",
-                      "zoo.training", "zoo.training.*", "zoo.bench", "zoo.bench.*", "zoo.story", "zoo.cli",
+                      "zoo.training", "zoo.training.*", "zoo.bench", "zoo.bench.*", "zoo.migration", "zoo.migration.*",
+                      "zoo.story", "zoo.cli",
                       "zoo.__main__"]),
 ]
 # Deliberate exceptions (importer, imported): none.

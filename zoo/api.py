@@ -13,8 +13,9 @@ from zoo.checkpoints.engine import as_reader
 from zoo.checkpoints.frozen import frozen_graph_reader
 from zoo.checkpoints.io import ArrayReader
 from zoo.native import is_native, native_class, native_object_values
-from zoo.nn import check_keras
+from zoo.nn import check_keras, keras_of
 from zoo.registry import check_image_size, check_impl, get_spec
+from zoo.slim_names import SlimMapping
 from zoo.spec import ModelSpec
 
 LOAD_OPTIONS = ("exclude_scopes", "ignore_missing_vars", "use_ema", "assignment_map", "head", "strict")
@@ -125,13 +126,26 @@ def _build(spec: ModelSpec, impl: str, keras: str, num_classes: int, image_size:
 
 
 def slim_variables(model: Any) -> Dict[str, Any]:
-    """{slim_name: variable} for a model of any implementation (native on either Keras, shim, slim graph), or any
-    model offering `slim_variables()` with an `arch` or a `slim_mapping` (zoo.implementation)."""
+    """{slim_name: variable} for a model of any implementation (native on either Keras, shim, slim graph), a model
+    offering `slim_variables()` with an `arch` or a `slim_mapping` (zoo.implementation), or any Keras model whose
+    layers are named by their absolute TF1 scopes (what `zoo.migrate` builds)."""
     method = getattr(model, "slim_variables", None)
-    if method is None or (getattr(model, "arch", None) is None and getattr(model, "slim_mapping", None) is None):
-        raise TypeError(f"{type(model).__name__} {getattr(model, 'name', '')!r} was not made by "
-                        "zoo.create_model; cannot map it to slim names.")
-    return method()
+    if method is not None and (getattr(model, "arch", None) is not None or _mapping(model) is not None):
+        return method()
+    try:
+        keras_of(model)
+    except TypeError:
+        raise TypeError(f"{type(model).__name__} {getattr(model, 'name', '')!r} is neither a zoo model nor a Keras "
+                        "model; cannot map it to TF1 names.") from None
+    return SlimMapping(root="").native_variables(model)
+
+
+def _mapping(model: Any) -> Optional[SlimMapping]:
+    """The model's own `slim_mapping`, else its registered architecture's, else None (absolute TF1 names)."""
+    mapping = getattr(model, "slim_mapping", None)
+    if mapping is None and getattr(model, "arch", None):
+        mapping = get_spec(model.arch).mapping
+    return mapping
 
 
 def _shape(variable: Any) -> tuple:
@@ -146,16 +160,18 @@ def load_checkpoint(model: Any, checkpoint: Any, **options: Any) -> LoadReport:
     read through a native model of the same architecture. Strict by default. Options: exclude_scopes,
     ignore_missing_vars, use_ema, assignment_map, head ("strict" | "auto" | "reinit"), strict. See
     `zoo.checkpoints.plan_load`; non-finite values are refused when strict. The head scopes ("auto", "reinit") are
-    the model's `slim_mapping`'s when it has one (a model outside the registry may), else its architecture's.
+    the model's `slim_mapping`'s when it has one (a model outside the registry may), else its architecture's, else
+    none.
     """
     variables = slim_variables(model)
     shapes = {name: _shape(v) for name, v in variables.items()}
-    mapping = getattr(model, "slim_mapping", None) or get_spec(model.arch).mapping
+    mapping = _mapping(model)
     reader = as_reader(checkpoint)
-    if reader.kind == "tf2-object":
+    if reader.kind == "tf2-object" and getattr(model, "arch", None):
         classes = model.get_config()["num_classes"] if is_native(model) else model.num_classes
         reader = ArrayReader(native_object_values(model.arch, reader, num_classes=classes), reader.prefix)
-    report, values = plan_load(reader, shapes, head_scopes=mapping.head_variable_scopes, **options)
+    head_scopes = mapping.head_variable_scopes if mapping is not None else ()
+    report, values = plan_load(reader, shapes, head_scopes=head_scopes, **options)
     assign = getattr(model, "assign", None)
     if assign is not None:  # the slim graph: one Session.run of prebuilt assign ops
         assign(values)

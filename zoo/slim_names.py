@@ -19,6 +19,7 @@ _LAYER_WEIGHTS = {
     "SeparableConv2D": {"depthwise_kernel": "depthwise_weights", "pointwise_kernel": "pointwise_weights",
                         "bias": "biases"},
     "Conv2D": {"kernel": "weights", "bias": "biases"},
+    "Conv2DTranspose": {"kernel": "weights", "bias": "biases"},
     "Dense": {"kernel": "weights", "bias": "biases"},
     "BatchNormalization": {"beta": "beta", "gamma": "gamma", "moving_mean": "moving_mean",
                            "moving_variance": "moving_variance"},
