@@ -33,8 +33,8 @@ def _original_keep_prob(keep_prob, cell_num, total_num_cells, step, total_traini
 
 @pytest.mark.parametrize("keras", ["keras", "tf_keras"])
 def test_drop_path_schedule_matches_original_formula(keras):
-    """The schedule (slim_utils) equals the original's formula at every cell and over training, and the native
-    DropPath layer scales kept examples by exactly 1 / that keep probability and zeroes the others."""
+    """The schedule (arch.drop_path_keep_prob) equals the original's formula at every cell and over training, and the
+    native DropPath layer scales kept examples by exactly 1 / that keep probability and zeroes the others."""
     from zoo.models.nasnet.native import _drop_path_layers
 
     _, _, DropPath = _drop_path_layers(keras)
