@@ -28,8 +28,6 @@ LAYERS = [
 ]
 # Deliberate exceptions (importer, imported): none.
 ALLOWED = set()
-# Cycles being removed elsewhere: the training driver (another branch, wt-train) — delete the entry when it merges.
-KNOWN_CYCLES = {"zoo.training.loop -> zoo.training.tf1_loop -> zoo.training.loop"}
 
 
 def _modules():
@@ -106,8 +104,7 @@ def test_no_import_cycle():
     for module in sorted(GRAPH):
         if module not in state:
             visit(module, [module])
-    assert not set(cycles) - KNOWN_CYCLES, "\n".join(sorted(set(cycles) - KNOWN_CYCLES))
-    assert not KNOWN_CYCLES - set(cycles), f"gone, remove from KNOWN_CYCLES: {sorted(KNOWN_CYCLES - set(cycles))}"
+    assert not cycles, "\n".join(cycles)
 
 
 def test_the_structure_checks_see_imports():

@@ -204,3 +204,103 @@ def test_hub_feature_vector_backbone_trains_in_the_loop(tmp_path):
     assert evaluated["eval"]["top1"] == pytest.approx(results["eval"]["top1"], abs=1e-6)
     with pytest.raises(ValueError, match="hub_module"):
         train(_config(hub_module=handle, impl="shim"), str(tmp_path / "bad"), log=_quiet)
+
+
+def _config_keys_read():
+    """Every `c.KEY` / `c["KEY"]` / `c.get("KEY")` the training code reads off a config (named `c` throughout);
+    config.py itself only validates, so it does not count as a reader."""
+    import ast
+    import glob
+
+    read = set()
+    for path in glob.glob(os.path.join(ROOT, "zoo", "training", "*.py")):
+        if path.endswith("config.py"):
+            continue
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "c":
+                read.add(node.attr)
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "c":
+                read.add(ast.literal_eval(node.slice))
+    return read - {"get", "keys", "items", "update", "unlock", "lock"}  # ConfigDict's own methods
+
+
+def test_every_config_key_read_is_declared_and_every_declared_key_is_read():
+    from zoo.training.config import RANGES
+
+    declared, read = set(default_config().keys()), _config_keys_read()
+    assert read - declared == set(), "read by zoo/training but not declared in default_config()"
+    assert declared - read == set(), "declared in default_config() but read by no training code"
+    assert set(RANGES) <= declared
+
+
+def test_labels_offset_shifts_the_labels_as_slim_does():
+    from zoo.training.inputs import datasets, num_classes
+
+    plain, shifted = _config(), _config(labels_offset=1)
+    assert (num_classes(plain), num_classes(shifted)) == (10, 9)
+    _, labels = next(iter(datasets(plain, "test", 28, training=False)))
+    _, moved = next(iter(datasets(shifted, "test", 28, training=False)))
+    np.testing.assert_array_equal(moved.numpy(), labels.numpy() - 1)
+
+
+def test_training_modules_import_without_a_cycle():
+    """zoo.training's modules form a layered graph: the TF1 path and the Keras path share the driver and
+    inputs below them and never import each other's module back."""
+    import ast
+    import glob
+
+    imports = {}
+    for path in glob.glob(os.path.join(ROOT, "zoo", "training", "*.py")):
+        module = "zoo.training." + os.path.basename(path)[:-3]
+        imports[module] = {n.module for n in ast.walk(ast.parse(open(path).read()))
+                           if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("zoo.training.")}
+    done = set()
+
+    def visit(module, stack):
+        assert module not in stack, f"import cycle: {' -> '.join(stack + [module])}"
+        if module not in done:
+            for dependency in imports.get(module, ()):
+                visit(dependency, stack + [module])
+            done.add(module)
+
+    for module in imports:
+        visit(module, [])
+    assert "zoo.training.loop" not in imports["zoo.training.tf1_loop"]
+
+
+@pytest.mark.parametrize("keras_name", ["keras", "tf_keras"])
+@pytest.mark.parametrize("schedule, expected", [
+    ("cosine", {0: 0.0, 5: 0.05, 10: 0.1, 60: 0.05, 110: 0.0}),
+    ("fixed", {0: 0.0, 5: 0.05, 10: 0.1, 60: 0.1, 110: 0.1}),
+    ("polynomial", {0: 0.0, 5: 0.05, 10: 0.1, 60: 0.05, 110: 0.0}),
+])
+def test_learning_rate_warms_up_linearly_then_follows_its_schedule(keras_name, schedule, expected):
+    import importlib
+
+    from zoo.training.optimizers import learning_rate
+
+    c = _config(learning_rate=0.1, lr_schedule=schedule, warmup_steps=10)
+    rate = learning_rate(c, total_steps=110, keras=importlib.import_module(keras_name))
+    assert {step: pytest.approx(float(rate(step)), abs=1e-6) for step in expected} == expected
+
+
+def test_every_optimizer_name_builds_for_both_keras_and_where_it_exists_tf1():
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    from zoo.training.optimizers import OPTIMIZERS, create_optimizer, create_tf1_optimizer
+
+    assert [n for n, row in OPTIMIZERS.items() if row.tf1 is None] == ["adamax", "nadam"]
+    for name, row in OPTIMIZERS.items():
+        for k in (keras, tf_keras):
+            optimizer = create_optimizer(_config(optimizer=name), 100, k)
+            assert isinstance(optimizer, k.optimizers.Optimizer), (name, k.__name__)
+        if row.tf1 is not None:
+            with tf.Graph().as_default():
+                step = tf.compat.v1.train.get_or_create_global_step()
+                optimizer = create_tf1_optimizer(_config(optimizer=name, impl="slim"), 100, step)
+                assert isinstance(optimizer, tf.compat.v1.train.Optimizer), name
+        else:
+            with pytest.raises(ValueError, match="no tf.compat.v1.train counterpart"):
+                create_tf1_optimizer(_config(optimizer=name, impl="slim"), 100, None)

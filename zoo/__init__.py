@@ -11,7 +11,7 @@ _PUBLIC = {
     "save_checkpoint": "zoo.api", "slim_variables": "zoo.api",
     "CheckpointError": "zoo.checkpoints", "CheckpointMismatchError": "zoo.checkpoints", "LoadReport": "zoo.checkpoints",
     "IMPLS": "zoo.registry", "get_spec": "zoo.registry", "list_models": "zoo.registry",
-    "list_pretrained": "zoo.weights", "NativeModel": "zoo.native", "native_class": "zoo.native",
+    "list_pretrained": "zoo.weights", "migrate": "zoo.migration", "NativeModel": "zoo.native", "native_class": "zoo.native",
 }
 __all__ = sorted(_PUBLIC)
 __version__ = "0.2.0"

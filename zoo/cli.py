@@ -1,5 +1,5 @@
 """`zoo COMMAND` (or `python -m zoo COMMAND`): story, list, pretrained, inspect, convert, import-frozen-graph,
-predict, export, make-tfrecords, bench. Each command prints what it did; on bad input it prints one line saying
+predict, export, make-tfrecords, bench, migrate. Each command prints what it did; on bad input it prints one line saying
 what is wrong and what to do and exits 2 (--debug shows the traceback instead)."""
 import argparse
 import json
@@ -268,6 +268,55 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         return text.strip()
 
 
+def _callable(ref, flag):
+    """`module:function` (a file path works for the module: path/to/nets.py:my_net) -> the function."""
+    import importlib
+    import importlib.util
+
+    if ":" not in ref:
+        raise ValueError(f"{flag} takes module:function (e.g. mynets.lenet:lenet), got {ref!r}")
+    module_name, name = ref.rsplit(":", 1)
+    if module_name.endswith(".py"):
+        if not os.path.isfile(module_name):
+            raise ValueError(f"{flag}: no file {module_name!r}")
+        spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0],
+                                                      module_name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    if not callable(getattr(module, name, None)):
+        raise ValueError(f"{flag}: {module_name} has no function {name!r}")
+    return getattr(module, name)
+
+
+def _list(text):
+    return [s for s in (text or "").split(",") if s] or None
+
+
+def cmd_migrate(args):
+    import zoo
+    from zoo.errors import RunFailure
+
+    out = os.path.abspath(args.out)
+    if not args.overwrite and os.path.exists(os.path.join(out, "model.py")):
+        raise ValueError(f"{out} already holds a migration; pass --overwrite to replace it")
+    shape = tuple(int(d) for d in args.input_shape.split(",")) if args.input_shape else None
+    net = args.model or (_callable(args.net, "--net") if args.net else None)
+    kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
+    migration = zoo.migrate(net, meta_graph=args.meta, frozen_graph=args.frozen_graph, checkpoint=args.checkpoint,
+                            inputs=_list(args.inputs), outputs=_list(args.outputs), input_shape=shape,
+                            arg_scope=_callable(args.arg_scope, "--arg-scope") if args.arg_scope else None,
+                            backends=_list(args.backends) or (), tolerance=args.tolerance, **kwargs)
+    migration.save(out, overwrite=args.overwrite)
+    print(migration.parity)
+    print(f"wrote {out}: model.py (generated source), model.keras, weights.ckpt (TF1 names, "
+          f"{len(migration.weights)} variables), parity.json")
+    if args.check and not migration.parity.ok:
+        raise RunFailure(f"parity check failed: largest relative difference {migration.parity.worst():.3g} > "
+                         f"tolerance {args.tolerance:g} (see {os.path.join(out, 'parity.txt')})")
+
+
 def _show_defaults(parser):
     """argparse prints nothing for an option without help text: give those their default."""
     for action in parser._actions:
@@ -401,6 +450,27 @@ def build_parser():
                    help="keep --results-file's rows and measure only the models and modes it lacks")
     p.add_argument("--plot", nargs="?", const="bench.png", help="write a PNG chart")
     p.add_argument("--from-results", help="tables and chart from an earlier run's CSV/JSON instead of running")
+
+    p = _command(sub, "migrate", "your own TF1 network (code, .meta + checkpoint, or frozen .pb) -> a native Keras 3 "
+                 "model with its TF1 names, generated source and a parity report",
+                 "zoo migrate --frozen-graph frozen.pb --outputs MobilenetV1/Predictions/Reshape_1 --out migrated "
+                 "--backends jax,torch --check", cmd_migrate)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--net", help="module:function (or path/file.py:function) building the net TF1-style")
+    source.add_argument("--meta", help="a Saver's .meta graph (weights from --checkpoint or the prefix beside it)")
+    source.add_argument("--frozen-graph", help="a frozen GraphDef .pb (weights as constants)")
+    source.add_argument("--model", help="a registered architecture: migrate its slim code")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory (--net, --meta)")
+    p.add_argument("--arg-scope", help="module:function returning the net's slim arg scope (--net)")
+    p.add_argument("--inputs", help="comma-separated input placeholders (default: the graph's only one)")
+    p.add_argument("--outputs", help="comma-separated output tensors (graphs) or end points (--net)")
+    p.add_argument("--input-shape", help="H,W,C where the graph leaves it open (needed with --net)")
+    p.add_argument("--num-classes", type=int, help="passed to the net function (--net, --model)")
+    p.add_argument("--backends", help="also check parity on these Keras backends: tensorflow,jax,torch")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="relative to each tensor's largest magnitude")
+    p.add_argument("--check", action="store_true", help="exit 1 when an output differs beyond the tolerance")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing migration in --out")
     for command in sub.choices.values():
         _show_defaults(command)
     return parser

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+import zoo.migration.ops  # noqa: F401  (the built-in translations, registered before any of the user's)
 from zoo.migration.parity import ParityReport, check_parity
 from zoo.migration.source import FrozenGraph, MigrationError, from_frozen_graph, from_meta_graph, from_net_fn
 from zoo.migration.translate import OPS, Program, UnsupportedGraphError, register_op, translate

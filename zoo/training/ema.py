@@ -1,35 +1,48 @@
-"""Exponential moving average of model variables for the TF2 loop, with TF1's semantics
-(`tf.compat.v1.train.ExponentialMovingAverage(decay, num_updates=global_step)`: the decay used at step t is
-min(decay, (1 + t) / (10 + t))). Shadows are checkpointed with the model, so a resumed run keeps them. Works
-for Keras 3 and tf_keras variables alike (both convert to tensors and assign)."""
+"""Exponential moving average of model variables for the Keras path: TensorFlow's own
+`tf.train.ExponentialMovingAverage(decay, num_updates=step)` — the class the TF1 path uses, so both keep the
+same averages (the decay at step t is min(decay, (1 + t) / (10 + t))). This module only adds what the Keras path
+needs around it: the shadows checkpointed with the model (as `ema/shadows/N`, so a resumed run keeps them), Keras 3
+variables handed over as the tf.Variables they wrap, and the swap used at eval."""
+from __future__ import annotations
+
 import contextlib
+from typing import Iterable, Iterator
 
 import tensorflow as tf
 
 
+def _tf_variable(v) -> tf.Variable:
+    """A tf_keras variable is a tf.Variable; a Keras 3 one wraps it (tf.train's EMA treats anything else as a
+    tensor: zero-initialised, debiased)."""
+    return v if isinstance(v, tf.Variable) else v.value
+
+
 class ExponentialMovingAverage(tf.Module):
-    def __init__(self, variables, decay):
+    """Shadows of `variables`, moved toward them by `update()` after each applied step (`step`: the optimizer's
+    iteration count, read at each update)."""
+
+    def __init__(self, variables: Iterable, decay: float, step=0):
         super().__init__(name="ema")
         self.decay = decay
-        self._variables = list(variables)
-        # MEAN aggregation: every replica assigns the same value, which MirroredStrategy accepts in replica context.
-        self.shadows = [tf.Variable(tf.convert_to_tensor(v), trainable=False,
-                                    aggregation=tf.VariableAggregation.MEAN, name="ema") for v in self._variables]
+        self._variables = list(variables)  # tracked, as the checkpoints written so far hold them
+        self._wrapped = self._no_dependency([_tf_variable(v) for v in self._variables])
+        self._ema = tf.train.ExponentialMovingAverage(
+            decay, num_updates=step if isinstance(step, int) else _tf_variable(step))
+        self._ema.apply(self._wrapped)  # makes the shadows, equal to the variables (the update leaves them so)
+        self.shadows = [self._ema.average(v) for v in self._wrapped]
 
-    def update(self, step):
-        step = tf.cast(step, tf.float32)
-        decay = tf.minimum(self.decay, (1.0 + step) / (10.0 + step))
-        for v, s in zip(self._variables, self.shadows):
-            s.assign(decay * s + (1.0 - decay) * tf.cast(v, s.dtype))
+    def update(self) -> None:
+        """Move every shadow toward its variable, at the decay of the current step."""
+        self._ema.apply(self._wrapped)
 
     @contextlib.contextmanager
-    def swapped(self):
+    def swapped(self) -> Iterator[None]:
         """Model variables hold the averages inside the block, their own values again after it."""
-        backup = [v.numpy() for v in self._variables]
-        for v, s in zip(self._variables, self.shadows):
+        backup = [v.numpy() for v in self._wrapped]
+        for v, s in zip(self._wrapped, self.shadows):
             v.assign(s)
         try:
             yield
         finally:
-            for v, value in zip(self._variables, backup):
+            for v, value in zip(self._wrapped, backup):
                 v.assign(value)

@@ -1,8 +1,11 @@
 """What train.py and eval.py share around absl: flag and config errors as one line (exit 2), failures of the
 run as one line (exit 1), `--debug` for the traceback, absl logging for progress."""
+from __future__ import annotations
+
 import difflib
 import os
 import sys
+from typing import Callable, NoReturn
 
 from absl import app, flags
 
@@ -11,7 +14,7 @@ from zoo.errors import USAGE_EXIT, one_line, quiet_tensorflow, run_reporting
 _DEBUG = flags.DEFINE_bool("debug", False, "Show Python tracebacks instead of one-line errors.")
 
 
-def _check_overrides(argv):
+def _check_overrides(argv: list[str]) -> None:
     """`--config.KEY=...` with a KEY the config does not have: named with its close matches, before absl
     prints a traceback for it."""
     from zoo.training.config import default_config
@@ -30,14 +33,14 @@ def _check_overrides(argv):
                                  + (f"; did you mean {close}?" if close else "; see zoo/training/config.py."))
 
 
-def _usage_error(error, argv):
+def _usage_error(error: Exception, argv: list[str]) -> NoReturn:
     if "--debug" in argv:
         raise error
     print(f"error: {one_line(error)}", file=sys.stderr)
     sys.exit(USAGE_EXIT)
 
 
-def define_config(default_path, help):
+def define_config(default_path: str, help: str) -> flags.FlagHolder:
     """`--config` (a configs/*.py file) with `--config.KEY=VALUE` overrides. ml_collections reads the overrides
     in sys.argv as soon as the flag is defined, so unknown keys and bad values are caught here."""
     from ml_collections import config_flags
@@ -50,14 +53,14 @@ def define_config(default_path, help):
         _usage_error(e, sys.argv)
 
 
-def _parse(argv):
+def _parse(argv: list[str]) -> list[str]:
     try:
         return flags.FLAGS(argv)
     except Exception as e:  # flag syntax, config file, override types: all the user's input
         _usage_error(e, argv)
 
 
-def run(main):
+def run(main: Callable[[list[str]], None]) -> None:
     """`app.run(main)` with the zoo's error reporting; `main(argv)` does the work."""
     def wrapped(argv):
         if len(argv) > 1:

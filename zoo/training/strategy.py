@@ -1,15 +1,18 @@
 """`tf.distribute` strategies by name."""
+from __future__ import annotations
+
 import tensorflow as tf
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
 
 
-def check_strategy(name):
+def check_strategy(name: str) -> None:
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {name!r}; choose one of {list(STRATEGIES)}.")
 
 
-def create_strategy(name, tpu_address=""):
+def create_strategy(name: str, tpu_address: str = "") -> tf.distribute.Strategy:
+    """The named strategy over this machine's devices (GPUs, else the CPU), its TF_CONFIG cluster, or a TPU."""
     check_strategy(name)
     if name == "default":
         return tf.distribute.get_strategy()

@@ -1,8 +1,11 @@
 """One training run per workdir: a lock naming its owner, and the newest checkpoint that still reads."""
+from __future__ import annotations
+
 import json
 import os
 import socket
 import time
+from typing import Any, Callable
 
 from zoo.errors import WorkdirBusyError
 from zoo.ownership import try_lock
@@ -29,31 +32,30 @@ class WorkdirLock:
     deleted (deleting a lock file lets two runs lock two different files). Only the chief of a multi-worker run
     takes it."""
 
-    def __init__(self, workdir, log=print):
-        self.path, self.log, self.fd = os.path.join(workdir, LOCK_NAME), log, None
+    def __init__(self, workdir: str, log: Callable[[str], None] = print):
+        self.path, self.log = os.path.join(workdir, LOCK_NAME), log
+        self.fd: int | None = None
 
-    def _owner(self):
+    def _owner(self, fd: int) -> dict:
         try:
-            return json.loads(os.pread(self.fd, 4096, 0) or b"{}")
+            return json.loads(os.pread(fd, 4096, 0) or b"{}")
         except ValueError:
             return {}
 
-    def __enter__(self):
+    def __enter__(self) -> WorkdirLock:
         if not is_chief():
             return self
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            locked = try_lock(self.fd)
+            locked = try_lock(fd)
         except OSError as e:  # a filesystem without locks
             self.log(f"cannot lock {self.path} ({e}); running without a workdir lock")
-            os.close(self.fd)
-            self.fd = None
+            os.close(fd)
             return self
-        owner = self._owner()
+        owner = self._owner(fd)
         if not locked:
-            os.close(self.fd)
-            self.fd = None
+            os.close(fd)
             raise WorkdirBusyError(
                 f"{os.path.dirname(self.path)} is in use by another training run (pid {owner.get('pid')} on "
                 f"{owner.get('host')}, started {owner.get('started')}). Wait for it to finish, or use another "
@@ -62,18 +64,19 @@ class WorkdirLock:
             self.log(f"the previous run on this workdir (pid {owner.get('pid')}, started {owner.get('started')}) "
                      "ended without finishing; its lock is free, continuing")
         me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, json.dumps(me).encode(), 0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        self.fd = fd
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         if self.fd is not None:
             os.ftruncate(self.fd, 0)  # free
             os.close(self.fd)
             self.fd = None
 
 
-def checkpoints_newest_first(directory):
+def checkpoints_newest_first(directory: str) -> list[str]:
     """Checkpoint prefixes in `directory`, newest first: the state file's list, then any other `*.index`. A listed
     prefix without its index is left out: CheckpointManager records the new state before deleting the checkpoints
     beyond max_to_keep (index first), so a run killed during that sweep lists a checkpoint it was removing."""
@@ -90,12 +93,16 @@ def checkpoints_newest_first(directory):
     return ordered
 
 
-def _step_of(prefix):
+def _step_of(prefix: str) -> int:
     tail = prefix.rsplit("-", 1)[-1]
     return int(tail) if tail.isdigit() else -1
 
 
-def read_newest(directory, read, unreadable, log=print, only=None):
+Errors = type[BaseException] | tuple[type[BaseException], ...]
+
+
+def read_newest(directory: str, read: Callable[[str], Any], unreadable: Errors, log: Callable[[str], None] = print,
+                only: str | None = None) -> tuple[str | None, Any]:
     """`read(prefix)` on the newest checkpoint in `directory` (or exactly `only`) that reads: one raising
     `unreadable` (truncated, corrupt) is named and skipped, never deleted. Returns (prefix, what read returned),
     or (None, None) when the directory holds none. The one fallback rule of the training loop, the TF1 loop and
@@ -122,7 +129,8 @@ def read_newest(directory, read, unreadable, log=print, only=None):
     return None, None
 
 
-def restore_newest_readable(checkpoint, directory, log=print, only=None, partial=False):
+def restore_newest_readable(checkpoint, directory: str, log: Callable[[str], None] = print, only: str | None = None,
+                            partial: bool = False) -> str | None:
     """Restore `checkpoint` (a tf.train.Checkpoint) from the newest readable checkpoint in `directory` (or exactly
     `only`; see `read_newest`). `partial`: the checkpoint may hold more (an optimizer) than is restored. Returns
     the prefix used, or None when the directory holds none."""

@@ -1,0 +1,237 @@
+"""Regenerates every generated part of the docs: the model table (README.md and docs/architectures.md) from the
+registry and the weights manifest, and the benchmark's tables and charts from the committed CSVs in docs/.
+
+A generated part sits between `<!-- gen:NAME -->` and `<!-- /gen:NAME -->`; everything outside the markers is
+written by hand. tests/test_docs.py regenerates every part in memory and fails when a committed one differs.
+
+    python docs/gen.py            # rewrite the parts and charts in place
+    python docs/gen.py --check    # exit 1 naming the stale parts and charts, and quoted intervals no CSV gives
+
+Charts are compared byte for byte: matplotlib's Agg PNGs carry no date, so the pinned matplotlib redraws the same
+bytes.
+"""
+import argparse
+import csv
+import functools
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+BLOCK = re.compile(r"(<!-- gen:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /gen:(?P=name) -->)", re.S)
+# chart -> the results file it is drawn from
+CHARTS = {"bench.png": "bench.csv", "bench_one_round.png": "bench_one_round.csv"}
+
+
+def _rows(name: str) -> list:
+    from zoo.bench import read_results
+
+    return read_results(str(DOCS / name))
+
+
+def _input(spec) -> str:
+    size = f"{spec.image_size}×{spec.image_size}×{spec.channels}"
+    low, high = spec.min_image_size, spec.max_image_size
+    if high:
+        return f"{size} ({low}–{high})"
+    return f"{size} (any)" if low <= 1 else f"{size} (≥{low})"
+
+
+def _origin(spec) -> str:
+    net = spec.slim_net
+    while isinstance(net, functools.partial):
+        net = net.func
+    return "`tf_slim.nets`" if getattr(net, "__module__", "").startswith("tf_slim") else "written here, after research/slim"
+
+
+def models_table() -> str:
+    """One row per registered model: its TF1 original, input, classes, parameters and published weights."""
+    from zoo.registry import get_spec, list_models
+    from zoo.weights import entries
+
+    weights = entries().values()
+    lines = ["| model | paper | slim original | default input (sizes it builds at) | classes | parameters | "
+             "ImageNet weights: top-1 (sets) |", "|---|---|---|---|---|---|---|"]
+    for name in list_models():
+        spec = get_spec(name)
+        mine = [e for e in weights if e["architecture"] == name and e["implemented"]]
+        default = next((e for e in mine if e.get("default")), None)
+        published = (f"{default['published']['top1']} % ({len(mine)})" if default and default["published"]["top1"]
+                     else "– (none published)")
+        lines.append(f"| `{name}` | {spec.paper} | {_origin(spec)} | {_input(spec)} | {spec.num_classes} | "
+                     f"{spec.num_params:,} | {published} |")
+    return "\n".join(lines)
+
+
+def csv_table(name: str) -> str:
+    """A committed CSV of measurements as it is, one table row per line."""
+    with open(DOCS / name, newline="") as f:
+        rows = list(csv.reader(f))
+    return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+                     + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+
+
+def _speedup(row) -> str:
+    from zoo.bench.report import _ratio_cell
+
+    return _ratio_cell(row, "native_speedup") if row and row.get("native_speedup", "") != "" else "–"
+
+
+def _ratio(row) -> str:
+    from zoo.bench.report import _ratio_cell
+
+    return _ratio_cell(row) if row and row.get("ratio_to_slim_graph", "") != "" else "–"
+
+
+def train_applications_table() -> str:
+    """Training of the models with a keras.applications counterpart: every path against the slim graph, and the
+    faster native against each keras.applications (each results file's rows judged only against its own run)."""
+    lines = ["| model | results file | slim graph s/step | tf_keras native × slim graph | Keras 3 native × slim graph "
+             "| shim × slim graph | native × tf_keras applications | native × Keras 3 applications |",
+             "|---|---|---|---|---|---|---|---|"]
+    for results in ("bench.csv", "bench_train_applications.csv"):
+        cells = {}
+        for r in _rows(results):
+            if r["mode"] == "train":
+                cells.setdefault(r["model"], {})[r["impl"]] = r
+        for model, c in cells.items():
+            apps = [c.get("keras_applications"), c.get("keras3_applications")]
+            if not any(a and a.get("native_speedup", "") != "" for a in apps):
+                continue
+            base = c["slim_graph"]
+            batch = f" (batch {base['batch']})" if base["batch"] != 8 else ""
+            lines.append(f"| {model}{batch} | `{results}` | {base['step_ms_median'] / 1e3:.2f} | "
+                         + " | ".join(_ratio(c.get(i)) for i in ("native_function", "keras3_tensorflow",
+                                                                  "shim_function"))
+                         + " | " + " | ".join(_speedup(a) for a in apps) + " |")
+    return "\n".join(lines)
+
+
+def _mode(rows, mode):
+    return [r for r in rows if r["mode"] == mode]
+
+
+def _report():
+    from zoo.bench import report
+
+    return report
+
+
+GENERATORS = {
+    "models": models_table,
+    "bench-keras3": lambda: _report().ratio_table(_rows("bench_keras3.csv")),
+    "bench-fastest": lambda: _report().fastest_table(_rows("bench.csv")),
+    "bench-targets-inference": lambda: _report().targets_table(_mode(_rows("bench.csv"), "inference")),
+    "bench-targets-train": lambda: _report().targets_table(_mode(_rows("bench.csv"), "train")),
+    "bench-train-applications": train_applications_table,
+    "bench-bf16": lambda: _report().format_table(_rows("bench_bf16.csv")),
+    "bench-rows": lambda: _report().format_table(_rows("bench.csv")),
+    "bench-ratios": lambda: _report().ratio_table(_rows("bench.csv")),
+    "bench-targets": lambda: _report().targets_table(_rows("bench.csv")),
+    "bench-machines": lambda: _report().machines_note(_rows("bench.csv")),
+    "bench-applications-rows": lambda: _report().format_table(_rows("bench_train_applications.csv")),
+    "bench-applications-ratios": lambda: _report().ratio_table(_rows("bench_train_applications.csv")),
+    "bench-one-round-ratios": lambda: _report().ratio_table(_rows("bench_one_round.csv")),
+    "profile-misses": lambda: csv_table("profile_misses.csv"),
+    "profile-tflite": lambda: csv_table("profile_tflite.csv"),
+}
+
+
+# "1.15 (1.05–1.24)" or "1.15×, 1.05–1.24": a ratio and its interval quoted in a page's prose.
+QUOTED_INTERVAL = re.compile(r"(?<![–\d.])(\d\.\d\d)(?: \(|×?, )(\d\.\d\d)–(\d\.\d\d)")
+# The quotes that are not a committed CSV's cell: the format's example and two figures of earlier runs whose rows
+# were replaced (AlexNet v2's first full run, MobileNet v1's TFLite in the first run), which the text compares with.
+NOT_FROM_CSV = {"1.15 (1.05–1.24)", "2.72 (2.49–2.97)", "1.36 (1.29–1.45)"}
+
+
+def unsourced_intervals() -> list:
+    """(page, quote) of every interval the prose quotes that no committed results file gives: a quoted figure
+    must be a table cell of docs/*.csv (the generated parts themselves are left out)."""
+    from zoo.bench.report import _ratio_cell
+
+    cells = set()
+    for results in sorted(DOCS.glob("bench*.csv")):
+        for row in _rows(results.name):
+            for key in ("ratio_to_slim_graph", "native_speedup"):
+                if row.get(key, "") != "":
+                    cells.add(_ratio_cell(row, key))
+    out = []
+    for path in pages():
+        prose = BLOCK.sub("", path.read_text())
+        for match in QUOTED_INTERVAL.finditer(prose):
+            quote = f"{match[1]} ({match[2]}–{match[3]})"
+            if quote not in cells and quote not in NOT_FROM_CSV:
+                out.append((path.relative_to(ROOT).as_posix(), quote))
+    return out
+
+
+def pages() -> list:
+    """The files that may hold generated parts: README.md and every docs page."""
+    return [ROOT / "README.md"] + sorted(DOCS.rglob("*.md"))
+
+
+def render(text: str, cache: dict) -> str:
+    """`text` with each generated part replaced by what its generator gives now."""
+    def fill(match):
+        name = match["name"]
+        if name not in GENERATORS:
+            raise ValueError(f"unknown generated part {name!r}; known: {sorted(GENERATORS)}")
+        if name not in cache:
+            cache[name] = GENERATORS[name]()
+        return f"{match[1]}{cache[name]}\n{match[4]}"
+
+    return BLOCK.sub(fill, text)
+
+
+def stale() -> list:
+    """(path, generated text) of every page whose generated parts are out of date."""
+    cache, out = {}, []
+    for path in pages():
+        text = path.read_text()
+        new = render(text, cache)
+        if new != text:
+            out.append((path, new))
+    return out
+
+
+def chart_bytes(chart: str) -> bytes:
+    """The PNG `chart` as its results file draws it now."""
+    from zoo.bench.report import plot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / chart
+        plot(_rows(CHARTS[chart]), str(path))
+        return path.read_bytes()
+
+
+def stale_charts() -> list:
+    """(path, PNG bytes) of every chart that differs from what its results file draws."""
+    out = []
+    for chart in CHARTS:
+        new, path = chart_bytes(chart), DOCS / chart
+        if not path.exists() or path.read_bytes() != new:
+            out.append((path, new))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report stale parts (exit 1 if any)")
+    args = parser.parse_args(argv)
+    for page, quote in unsourced_intervals():
+        print(f"not in any docs/*.csv: {quote} quoted in {page}")
+    changed = stale() + stale_charts()
+    for path, new in changed:
+        print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(ROOT)}")
+        if not args.check:
+            path.write_bytes(new) if isinstance(new, bytes) else path.write_text(new)
+    if not changed:
+        print("up to date")
+    return 1 if (changed or unsourced_intervals()) and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
