@@ -40,7 +40,7 @@ def _input(spec) -> str:
 
 
 def _origin(spec) -> str:
-    net = spec.slim_net
+    net = getattr(spec.slim_net, "resolved", spec.slim_net)  # the registry's `zoo.lazy.Lazy` reference, imported
     while isinstance(net, functools.partial):
         net = net.func
     return "`tf_slim.nets`" if getattr(net, "__module__", "").startswith("tf_slim") else "written here, after research/slim"

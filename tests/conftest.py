@@ -49,62 +49,24 @@ def release_graph_softmax(photos):
         with tf.compat.v1.Session(graph=graph) as sess:
             return sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": photos})
 
-# The parity battery's cases, shared by every module that runs it (slim/shim/native here, Keras 3 backends
-# in test_backends): (model, architecture kwargs, image size or None for the default). Regularization on,
-# so that loss terms are compared too. Each case uses the smallest input its architecture handles.
-PARITY_TABLE = [
-    ("lenet", {"weight_decay": 0.01}, None),
-    ("cifarnet", {"weight_decay": 0.004}, None),
-    ("mobilenet_v1", {}, 64),
-    ("mobilenet_v1_025", {}, 64),
-    ("mobilenet_v2", {}, 64),
-    ("mobilenet_v2_035", {}, 64),
-    ("mobilenet_v3_large", {}, 64),
-    ("mobilenet_v3_small", {}, 64),
-    ("mobilenet_edgetpu", {}, 64),
-    ("resnet_v1_50", {}, 32),
-    ("resnet_v2_50", {}, 32),
-    ("inception_v1", {}, None),  # its 7x7 VALID average pool needs 224x224
-    ("inception_v2", {}, 64),
-    ("inception_v3", {}, 160),
-    ("inception_v4", {}, 107),  # the smallest input whose Mixed_6h still fits the aux head's 5x5 pool
-    ("inception_resnet_v2", {}, 107),  # likewise (PreAuxLogits)
-    ("vgg_16", {}, None),  # fc6 is a 7x7 VALID conv: 224x224 is the smallest input
-    ("alexnet_v2", {}, 195),  # fc6 is a 5x5 VALID conv over pool5: 195 is the smallest input it takes
-    # NASNet-A's and PNASNet-5's cells are data read by one builder (zoo/models/nasnet): NASNet Mobile, with both
-    # cell kinds, factorized reductions and the ImageNet stem, runs the battery; 32 -> 15 (conv0, VALID) -> 8 -> 4
-    # (stem cells) -> 2 -> 1 (reduction cells). Its aux head (training graphs only) needs a 5x5 map: left out here.
-    ("nasnet_mobile", {"aux_head": False}, 32),
-    # PNASNet-5's cell is one more CellSpec for the same builder; NASNet CIFAR adds the CIFAR stem and runs without
-    # its drop-path here (keep 0.6 by default), which trains and resumes in tests/test_nasnet.py.
-    ("pnasnet_mobile", {"aux_head": False}, 32),
-    ("nasnet_cifar", {"aux_head": False, "drop_path_keep_prob": 1.0}, None),
-]
-# The deeper and wider variants of a family: the family's battery above covers their code (the same builder and
-# mapping; only block counts or widths differ), and each adds one forward check (slim graph -> TF1 checkpoint ->
-# shim and Keras 3 native, tests/test_parity.py) — so that the suite keeps its time budget as the zoo grows.
-FORWARD_TABLE = [
-    ("resnet_v1_101", {}, 32),
-    ("resnet_v1_152", {}, 32),
-    ("resnet_v1_200", {}, 32),
-    ("resnet_v2_101", {}, 32),
-    ("resnet_v2_152", {}, 32),
-    ("resnet_v2_200", {}, 32),
-    ("vgg_19", {}, None),
-    ("vgg_a", {}, None),
-    ("overfeat", {}, None),  # AlexNet v2's builder pieces; fc6 is 6x6 VALID: 231x231, the default, is the smallest
-    ("mobilenet_v1_075", {}, 64),  # MobileNet v1 and v1_025 run the battery: only the width differs
-    ("mobilenet_v1_050", {}, 64),
-    ("mobilenet_v2_140", {}, 64),  # v2 and v2_035 (finegrain mode) run the battery
-    ("mobilenet_v3_large_minimalistic", {}, 64),  # its relu / no-SE blocks are EdgeTPU's, in the battery
-    ("mobilenet_v3_large_075", {}, 64),
-    ("mobilenet_v3_small_075", {}, 64),
-    ("mobilenet_v3_small_minimalistic", {}, 64),
-    ("nasnet_large", {}, None),  # one full-resolution case each
-    ("pnasnet_large", {}, None),
-]
-HEAVY = {"vgg_16", "vgg_19", "vgg_a", "overfeat", "resnet_v1_152", "resnet_v2_152", "resnet_v1_200", "resnet_v2_200",
-         "inception_resnet_v2", "nasnet_large", "pnasnet_large"}
+# The parity battery's cases, shared by every module that runs it (slim/shim/native in test_parity, Keras 3 backends
+# in test_backends): (model, architecture kwargs, image size or None for the default), read from the registry
+# (`ModelSpec.test_kwargs`, `test_image_size`): each case uses the smallest input its architecture handles, with
+# regularization on where the net has an option for it, so that loss terms are compared too. The variants whose
+# family's battery covers their code (`battery_by`: the same builder and mapping, only block counts or widths differ)
+# each add one forward check instead (slim graph -> TF1 checkpoint -> shim and Keras 3 native, tests/test_parity.py),
+# so that the suite keeps its time budget as the zoo grows. A new family runs the whole battery by default.
+def parity_case(arch):
+    spec = zoo.get_spec(arch)
+    return (arch, dict(spec.test_kwargs), spec.test_image_size)
+
+
+BATTERY = [parity_case(n) for n in zoo.list_models() if not zoo.get_spec(n).battery_by]
+FORWARD = [parity_case(n) for n in zoo.list_models() if zoo.get_spec(n).battery_by]
+
+
+def heavy(arch):
+    return zoo.get_spec(arch).heavy
 
 
 def worker_group(nodeid):
@@ -153,7 +115,7 @@ def pytest_runtest_setup(item):
 
 
 def parity_params(rows):
-    return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if r[0] in HEAVY else []) for r in rows]
+    return [pytest.param(r, id=r[0], marks=[pytest.mark.heavy] if heavy(r[0]) else []) for r in rows]
 
 
 def case_images(case, batch=4, seed=0):

@@ -15,21 +15,18 @@ import numpy as np
 import pytest
 
 import zoo
-
-from conftest import (HEAVY, PARITY_TABLE, RELEASE_PB, ROOT, assert_close_to_scale, case_images, release_graph_softmax,
+from conftest import (BATTERY, RELEASE_PB, ROOT, assert_close_to_scale, case_images, heavy, release_graph_softmax,
                       release_photos)
 
 BACKENDS = ("jax", "torch")
-# What differs between backends is each layer type's and op's semantics, so the width variants (MobileNet v1 0.25,
-# v2 0.35, v3 small), Inception v1, v2 and v4 (no layer or op that Inception v3 and Inception-ResNet v2 lack) and
-# PNASNet Mobile and NASNet CIFAR (NASNet Mobile's builder and layers) run on the TensorFlow backend only; every
-# other parity case runs here.
-SAME_CODE = {"mobilenet_v1_025", "mobilenet_v2_035", "mobilenet_v3_small", "inception_v1", "inception_v2",
-             "inception_v4", "pnasnet_mobile", "nasnet_cifar"}
-BACKEND_TABLE = [r for r in PARITY_TABLE if r[0] not in SAME_CODE]
+# What differs between backends is each layer type's and op's semantics, so the parity cases whose layers and ops
+# another case has (`ModelSpec.backends_by`: the width variants MobileNet v1 0.25, v2 0.35, v3 small; Inception v1, v2
+# and v4, which have no layer or op that Inception v3 and Inception-ResNet v2 lack; PNASNet Mobile and NASNet CIFAR,
+# NASNet Mobile's builder and layers) run on the TensorFlow backend only; every other parity case runs here.
+BACKEND_TABLE = [r for r in BATTERY if not zoo.get_spec(r[0]).backends_by]
 # `.keras` round trips of the largest nets (hundreds of MB each) run on the TensorFlow backend only
 # (tests/test_parity.py); the format and the loading code are the same for every net.
-NO_ROUND_TRIP = HEAVY
+NO_ROUND_TRIP = {r[0] for r in BATTERY if heavy(r[0])}
 PB = RELEASE_PB
 
 

@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-import tf_slim as slim
 
 import zoo
 from zoo import compat
@@ -14,6 +13,7 @@ from conftest import ROOT, random_images
 from zoo.checkpoints import CheckpointError, CheckpointMismatchError, CheckpointReader, plan_load
 from zoo.checkpoints import convert, io
 from zoo.checkpoints.inspect import inspect_checkpoint
+from zoo.slim_graph import build_slim
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,7 @@ def trained_tf1(tmp_path_factory):
     with compat.tf1_graph():
         images = tf.constant(random_images("lenet", batch=8))
         labels = tf.constant(np.arange(8) % 10)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            logits, _ = spec.slim_net(images, num_classes=10, is_training=False)
+        logits, _ = build_slim(spec, images, 10, is_training=False)
         loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
         step = tf.compat.v1.train.get_or_create_global_step()
         v1 = tf.compat.v1.train

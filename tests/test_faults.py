@@ -427,7 +427,7 @@ def test_the_size_range_is_where_slim_builds(arch):
     """The registry's range, checked against the slim original (an independent path): it builds at both ends
     and fails just outside them (the natives refuse exactly there)."""
     from zoo.compat import tf1_graph
-    import tf_slim as slim
+    from zoo.slim_graph import build_slim
 
     spec = zoo.get_spec(arch)
 
@@ -435,8 +435,7 @@ def test_the_size_range_is_where_slim_builds(arch):
         try:
             with tf1_graph():
                 images = tf.compat.v1.placeholder(tf.float32, (1, size, size, spec.channels))
-                with slim.arg_scope(spec.slim_arg_scope()):
-                    spec.slim_net(images, num_classes=spec.num_classes, is_training=False)
+                build_slim(spec, images, spec.num_classes, is_training=False)
             return True
         except (ValueError, tf.errors.OpError):
             return False

@@ -15,8 +15,9 @@ import tf_slim as slim
 import zoo
 from zoo import compat
 from zoo.features import end_points_model
+from zoo.models.nasnet import arch as nasnet_arch
 from zoo.models.nasnet import slim as nasnet_slim
-from zoo.models.nasnet import slim_utils
+
 
 AUX_WEIGHT = 0.4  # research/slim's train_image_classifier weights AuxLogits so
 
@@ -32,8 +33,8 @@ def _original_keep_prob(keep_prob, cell_num, total_num_cells, step, total_traini
 
 @pytest.mark.parametrize("keras", ["keras", "tf_keras"])
 def test_drop_path_schedule_matches_original_formula(keras):
-    """The schedule (slim_utils) equals the original's formula at every cell and over training, and the native
-    DropPath layer scales kept examples by exactly 1 / that keep probability and zeroes the others."""
+    """The schedule (arch.drop_path_keep_prob) equals the original's formula at every cell and over training, and the
+    native DropPath layer scales kept examples by exactly 1 / that keep probability and zeroes the others."""
     from zoo.models.nasnet.native import _drop_path_layers
 
     _, _, DropPath = _drop_path_layers(keras)
@@ -42,7 +43,7 @@ def test_drop_path_schedule_matches_original_formula(keras):
         for step in (0, 1, 400, 1000, 5000):
             expected = _original_keep_prob(0.7, cell_num, total_cells, step, steps)
             ratio = min(1.0, step / steps)
-            assert slim_utils.drop_path_keep_prob(0.7, cell_num, total_cells, ratio) == pytest.approx(expected,
+            assert nasnet_arch.drop_path_keep_prob(0.7, cell_num, total_cells, ratio) == pytest.approx(expected,
                                                                                                      abs=1e-12)
             layer = DropPath(0.7, cell_num, total_cells, steps)
             net = np.ones((2, 3, 3, 4), np.float32)
@@ -97,7 +98,7 @@ def test_tf1_training_checkpoint_resumes_in_native_with_drop_path(tmp_path):
     # NASNet-A 2@768 (6 cells, reductions before cells 2 and 4, the aux head after cell 3) instead of 6@768: the
     # same cells and schedule at a third of the graph-building time; the schedule is mid-way at the resume.
     options = dict(drop_path_keep_prob=0.6, total_training_steps=4, num_cells=6)
-    config = nasnet_slim.config_for(arch, **options)
+    config = nasnet_arch.config_for(arch, **options)
     rng = np.random.RandomState(0)
     images = rng.uniform(-1, 1, (8, 32, 32, 3)).astype(np.float32)
     labels = rng.randint(0, 10, 8).astype(np.int64)

@@ -14,33 +14,50 @@ import tensorflow as tf
 import zoo
 from zoo import compat
 from zoo.nn import kit
-from conftest import (FORWARD_TABLE, HEAVY, PARITY_TABLE, assert_close_to_scale, case_images, parity_params,
-                      random_images)
+from conftest import BATTERY, FORWARD, assert_close_to_scale, case_images, heavy, parity_params, random_images
 from zoo.features import end_points_model
+from zoo.registry import check_image_size
 
-CASES = parity_params(PARITY_TABLE)
-BN_ROWS = [r for r in PARITY_TABLE if r[0].startswith(("mobilenet", "resnet", "inception", "nasnet", "pnasnet"))]
-IDS = [r[0] for r in PARITY_TABLE]
+CASES = parity_params(BATTERY)
+BN_ROWS = [r for r in BATTERY if zoo.get_spec(r[0]).batch_norm]  # `batch_norm` is checked in test_registry
 # The native tests run for both Kerases from the one builder: Keras 3 (this process's backend is TensorFlow)
-# and tf_keras. Gradients, batch-norm updates and the native -> TF1 round trip of the Inception, VGG, AlexNet and
-# NASNet families run on Keras 3 only (their loading and logits on both): the builder is shared, and every layer
-# type of the kit (conv, depthwise, dense, batch norm, LRN, pooling, dropout) is covered on tf_keras by LeNet,
-# CifarNet, the MobileNets and the ResNets; NASNet's separable convolutions train on tf_keras in test_nasnet.py.
+# and tf_keras. Gradients, batch-norm updates and the native -> TF1 round trip of the families marked `keras3_only`
+# (Inception, VGG, AlexNet, NASNet) run on Keras 3 only (their loading and logits on both): the builder is shared, and
+# every layer type of the kit (conv, depthwise, dense, batch norm, LRN, pooling, dropout) is covered on tf_keras by
+# LeNet, CifarNet, the MobileNets and the ResNets; NASNet's separable convolutions train on tf_keras in test_nasnet.py.
 KERASES = pytest.mark.parametrize("keras", ["keras", "tf_keras"])
-KERAS3_ONLY = {"vgg_16", "alexnet_v2", "inception_v1", "inception_v2", "inception_v3", "inception_v4",
-               "inception_resnet_v2", "nasnet_mobile", "pnasnet_mobile", "nasnet_cifar"}
 
 
 def keras_cases(rows):
-    return [pytest.param(r, keras, id=f"{r[0]}-{keras}", marks=[pytest.mark.heavy] if r[0] in HEAVY else [])
-            for r in rows for keras in ("keras", "tf_keras") if keras == "keras" or r[0] not in KERAS3_ONLY]
+    return [pytest.param(r, keras, id=f"{r[0]}-{keras}", marks=[pytest.mark.heavy] if heavy(r[0]) else [])
+            for r in rows for keras in ("keras", "tf_keras") if keras == "keras" or not zoo.get_spec(r[0]).keras3_only]
+
+
+def _native_module(arch):
+    return zoo.get_spec(arch).native.target.split(":")[0]
 
 
 def test_every_registered_model_has_a_parity_case():
-    assert sorted(IDS + [r[0] for r in FORWARD_TABLE]) == zoo.list_models()
+    """Every model runs the battery or the forward check, and a `battery_by` / `backends_by` fact names a registered
+    variant of the same builder that runs the battery (and, for `backends_by`, the JAX/PyTorch cases) itself."""
+    assert sorted([r[0] for r in BATTERY] + [r[0] for r in FORWARD]) == zoo.list_models()
+    battery = {r[0] for r in BATTERY}
+    for arch in zoo.list_models():
+        spec = zoo.get_spec(arch)
+        for fact, covering in (("battery_by", spec.battery_by), ("backends_by", spec.backends_by)):
+            if covering:
+                assert covering in battery, f"{arch}.{fact}={covering!r}: not a registered model that runs the battery"
+                assert _native_module(covering) == _native_module(arch), f"{arch}.{fact}: another builder"
+        if spec.backends_by:
+            assert not zoo.get_spec(spec.backends_by).backends_by, f"{arch}.backends_by: that one skips them too"
+        assert spec.test_image_size is None or check_image_size(spec, spec.test_image_size)
+        assert not spec.backends_by or not spec.battery_by, f"{arch}: backends_by only applies to battery cases"
+        if spec.keras_applications:  # the benchmark's counterpart exists in both Kerases' applications
+            assert hasattr(kit("tf_keras").keras.applications, spec.keras_applications), arch
+            assert hasattr(kit("keras").keras.applications, spec.keras_applications), arch
 
 
-@pytest.mark.parametrize("case", parity_params(FORWARD_TABLE))
+@pytest.mark.parametrize("case", parity_params(FORWARD))
 def test_deep_variant_forward(case, tf1_checkpoints):
     """A family's deeper variants: `zoo inspect` recognises the slim graph's TF1 checkpoint, which loads strictly
     into the shim and the Keras 3 native, both giving the graph's logits (the family's battery covers the rest)."""
@@ -151,7 +168,7 @@ def _loss(model, images, labels):
     return ce + tf.add_n(model.losses)
 
 
-@pytest.mark.parametrize("case,keras", keras_cases(PARITY_TABLE))
+@pytest.mark.parametrize("case,keras", keras_cases(BATTERY))
 def test_native_gradients_and_momentum_steps_match_shim(case, keras, tf1_checkpoints):
     prefix, _ = tf1_checkpoints(case[0], image_size=case[2], **case[1])
     native, shim = _loaded(case, "native", prefix, keras), _loaded(case, "shim", prefix)
@@ -232,7 +249,7 @@ def test_batch_norm_training_updates_match(case, keras, tf1_checkpoints):
         np.testing.assert_allclose(after_native[name], after_shim[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("case,keras", keras_cases(PARITY_TABLE))
+@pytest.mark.parametrize("case,keras", keras_cases(BATTERY))
 def test_native_to_tf1_checkpoint_restores_in_slim_graph_exactly(case, keras, tmp_path):
     arch, kwargs, size = case
     native = zoo.create_model(arch, "native", image_size=size, keras=keras, **kwargs)
@@ -276,7 +293,7 @@ def test_full_resolution(arch, tf1_checkpoints):
         np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-5, atol=1e-5, err_msg=impl)
 
 
-@pytest.mark.parametrize("case", parity_params(PARITY_TABLE + FORWARD_TABLE))
+@pytest.mark.parametrize("case", parity_params(BATTERY + FORWARD))
 def test_migrated_from_slim_code(case, tf1_checkpoints):
     """`zoo.migrate` of the architecture's slim code alone (not the hand-written native) with its TF1 checkpoint:
     the slim graph's logits, a strict load of that checkpoint by TF1 name, and the hand-written native's weight

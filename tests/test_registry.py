@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import FORWARD_TABLE, PARITY_TABLE
+from conftest import BATTERY, FORWARD
 
-AT_DEFAULT_SIZE = {arch for arch, kwargs, size in PARITY_TABLE + FORWARD_TABLE if size is None and not kwargs}
+AT_DEFAULT_SIZE = {arch for arch, kwargs, size in BATTERY + FORWARD if size is None and not kwargs}
 
 
 def test_list_models():
@@ -45,6 +45,8 @@ def test_metadata_parameter_count_matches_tf1_graph(arch):
         assert zoo.create_model(arch, "native").count_params() == counted
     assert spec.image_size == spec.slim_net.default_image_size
     assert spec.preprocessing in PREPROCESSING and spec.feature_scope
+    has_batch_norm = any(name.endswith("/moving_mean") for name in slim_signature(arch))
+    assert spec.batch_norm == has_batch_norm, f"{arch}: register batch_norm={has_batch_norm} in its ModelSpec"
 
 
 @pytest.mark.parametrize("impl,keras", [("native", "keras"), ("native", "tf_keras"), ("shim", None)])

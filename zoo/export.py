@@ -3,12 +3,11 @@ SavedModel (serving signature with preprocessing included, loadable by `tf.saved
 `hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and float TFLite."""
 import contextlib
 import os
-import shutil
 
 import tensorflow as tf
 
-from zoo.checkpoints.io import OLD, roll_back, sweep, temporary_dir
-from zoo.ownership import owned
+from zoo import fs
+from zoo.checkpoints.io import sweep
 from zoo.registry import get_spec
 
 
@@ -39,29 +38,10 @@ def check_output(path, overwrite=False):
 @contextlib.contextmanager
 def _atomic_output(path, overwrite):
     """Yield a temporary path beside `path`; on success it replaces `path` (a SavedModel directory or a file), so
-    a failed or killed export never leaves a half-written output or loses the previous one."""
+    a failed or killed export never leaves a half-written output or loses the previous one (`zoo.fs`)."""
     check_output(path, overwrite)
-    path = os.path.abspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    sweep(os.path.dirname(path))  # what killed exports left
-    directory = os.path.dirname(path)
-    work, journal = temporary_dir(directory), None
-    with contextlib.ExitStack() as owner_locks:  # held until the temporaries are gone
-        owner_locks.enter_context(owned(work))
-        try:
-            yield os.path.join(work, "out")
-            if os.path.isdir(path) and not os.path.islink(path):  # a directory cannot be replaced in one rename
-                journal = temporary_dir(directory, OLD)
-                owner_locks.enter_context(owned(journal))
-                with open(os.path.join(journal, "TARGET"), "w") as f:
-                    f.write(os.path.basename(path))
-                os.replace(path, os.path.join(journal, "item"))  # kept whole until the new one is in place
-            os.replace(os.path.join(work, "out"), path)
-        finally:
-            if journal:
-                roll_back(journal, directory)  # failed between the renames: the old one goes back
-                shutil.rmtree(journal, ignore_errors=True)
-            shutil.rmtree(work, ignore_errors=True)
+    with fs.replacing_item(path, sweep=sweep) as tmp:  # checkpoints' sweep: a directory may hold both
+        yield tmp
 
 
 class _Classifier(tf.Module):

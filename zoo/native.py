@@ -9,14 +9,30 @@ Layer names are the slim scopes (zoo.checkpoints.mapping), which is all the chec
 import functools
 import json
 
-from zoo.nn import kit
+from zoo.implementation import SlimNamed
+from zoo.nn import KERASES, kit
 from zoo.registry import check_image_size, get_spec
+from zoo.slim_names import SEPARATOR, layer_name, under
+
+
+def resolve_layer(model, end_point: str, root: str = None):
+    """The layer producing slim end point `end_point` ('resnet_v1_50/block3', 'block3', 'conv5/conv5_3',
+    'Conv2d_13_pointwise', 'Mixed_6e'): the last layer named by that scope or inside it."""
+    root = root or get_spec(model.arch).mapping.root
+    relative = end_point[len(root) + 1:] if end_point.startswith(root + "/") else end_point
+    name = layer_name(relative)
+    found = None
+    for layer in model.layers:
+        if under(layer.name, name, separator=SEPARATOR):
+            found = layer
+    if found is None:
+        scopes = sorted({l.name.split(SEPARATOR)[0] for l in model.layers if not l.name.startswith("images")})
+        raise ValueError(f"No end point {end_point!r} in {model.name}; top-level scopes: {scopes}")
+    return found
 
 
 def _feature_output(k, inputs, outputs, spec, pooling):
     """keras.applications' include_top=False: the last feature map (spec.feature_scope), optionally pooled."""
-    from zoo.features import resolve_layer
-
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"pooling={pooling!r}; choose None, 'avg' or 'max'.")
     whole = k.Model(inputs, outputs)
@@ -33,7 +49,7 @@ def _define(keras_name):
                 k.keras.utils.register_keras_serializable)
 
     @register(package="zoo")
-    class NativeModel(k.Model):
+    class NativeModel(SlimNamed, k.Model):
         """A TF-Slim architecture as a plain functional Keras model.
 
         Args:
@@ -94,16 +110,9 @@ def _define(keras_name):
         def keras(self):
             return keras_name
 
-        def preprocess(self, image):
-            """One uint8 HWC image -> this model's input (the weights' published preprocessing), as TF ops."""
-            from zoo import preprocessing
-
-            name = preprocessing.preprocessing_for(get_spec(self.arch), self.pretrained_cfg)
-            return preprocessing.preprocess(name, image, image_size=self.image_size)
-
         def slim_variables(self):
             """{slim_name: variable} through the architecture's mapping."""
-            return get_spec(self.arch).mapping.native_variables(self)
+            return self.slim_mapping.native_variables(self)
 
         # -- Keras ------------------------------------------------------------------------------------------
         def call(self, inputs, training=None, mask=None):
@@ -142,3 +151,36 @@ def is_native(model) -> bool:
         return isinstance(model, native_class(keras_of(model)))
     except TypeError:
         return False
+
+
+
+def native_object_values(arch, src, num_classes=None, keras=None) -> dict:
+    """{slim_name: array} of a native model's TF2 object checkpoint (train.py's, or `tf1_to_native`'s).
+
+    keras: the Keras it was trained with (their object graphs differ); None tries Keras 3, then tf_keras."""
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo.checkpoints.io import CheckpointError, CheckpointReader
+
+    reader = src if isinstance(src, CheckpointReader) else CheckpointReader(src)
+    if reader.kind != "tf2-object":
+        raise CheckpointError(f"{reader.prefix!r} is a {reader.kind} checkpoint, not a native model's "
+                              "object-based one; use tf2_to_tf1 or load it with zoo.load_checkpoint.")
+    problems = []
+    for which in [keras] if keras else KERASES:
+        model = native_class(which)(arch, num_classes=num_classes)
+        before = [np.array(w) for w in model.get_weights()]
+        try:
+            status = tf.train.Checkpoint(model=model).read(reader.prefix)
+            status.expect_partial().assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            problems.append(f"as {which}: {str(e).strip().splitlines()[0]}")
+            continue
+        if all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())):
+            problems.append(f"as {which}: nothing was restored")
+            continue
+        return model.read_weights()
+    raise CheckpointError(f"{reader.prefix!r} does not fit a native {arch!r} with num_classes="
+                          f"{model.get_config()['num_classes']} ({'; '.join(problems)}). Is it another "
+                          "architecture's, or trained with another --num-classes?")

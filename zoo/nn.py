@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import random
 import types
+from typing import Any
 
 import numpy as np
 
@@ -34,25 +35,25 @@ class Kit:
     FullyConnectedConv2D: type     # a convolution whose kernel covers its input, computed as a matmul
 
     @property
-    def layers(self):
+    def layers(self) -> Any:
         return self.keras.layers
 
     @property
-    def Model(self):
+    def Model(self) -> type:
         return self.keras.Model
 
-    def l2(self, weight_decay):
+    def l2(self, weight_decay: float) -> Any:
         """`slim.l2_regularizer(wd)` = wd * sum(w**2) / 2, i.e. Keras L2(wd / 2); none at all for 0, as slim."""
         return self.keras.regularizers.L2(weight_decay / 2.0) if weight_decay else None
 
-    def truncated_normal(self, stddev):
+    def truncated_normal(self, stddev: float) -> Any:
         return self.TruncatedNormal(stddev=stddev)
 
-    def xavier(self):
+    def xavier(self) -> Any:
         """slim's default weights initializer for conv2d / fully_connected."""
         return self.VarianceScaling(1.0, "FAN_AVG", uniform=True)
 
-    def constant(self, value):
+    def constant(self, value: float) -> Any:
         return self.keras.initializers.Constant(value)
 
 
@@ -70,9 +71,12 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             average_pooling=None):
     """The slim pieces as classes of one Keras; `truncated_normal`/`uniform`/`lrn` are that Keras' ops, `ops`
     its `reshape`/`matmul` namespace, and `seed_of(seed)` the seed an unseeded initializer call uses."""
+    Initializer: Any = keras.initializers.Initializer  # the bases, one Keras' (typed Any: either Keras)
+    Layer: Any = keras.layers.Layer
+    Conv2D: Any = keras.layers.Conv2D
 
     @register
-    class TruncatedNormal(keras.initializers.Initializer):
+    class TruncatedNormal(Initializer):
         """TF1's `truncated_normal_initializer` (normal cut at two standard deviations). On tf_keras it is
         TF's stateful op seeded from the global seed, exactly as slim draws it, so `DeterministicRandomTestTool`
         gives shim and native the same weights; on Keras 3 it is NumPy's generator with a fresh integer seed
@@ -88,7 +92,7 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
     @register
-    class VarianceScaling(keras.initializers.Initializer):
+    class VarianceScaling(Initializer):
         """tf-slim's `variance_scaling_initializer` (He by default; `xavier()` is factor 1, FAN_AVG, uniform):
         truncated normal with stddev sqrt(1.3 * factor / n) or uniform with limit sqrt(3 * factor / n)."""
 
@@ -106,7 +110,7 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
             return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform, "seed": self.seed}
 
     @register
-    class LocalResponseNormalization(keras.layers.Layer):
+    class LocalResponseNormalization(Layer):
         """`tf.nn.lrn` as a layer (CifarNet's norm1/norm2); neither Keras has one built in."""
 
         def __init__(self, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, **kwargs):
@@ -124,7 +128,7 @@ def _define(name, keras, register, truncated_normal, uniform, lrn, batch_normali
                     "alpha": self.alpha, "beta": self.beta}
 
     @register
-    class FullyConnectedConv2D(keras.layers.Conv2D):
+    class FullyConnectedConv2D(Conv2D):
         """slim's fully connected layer as VGG, AlexNet v2 and OverFeat write it: a convolution whose kernel covers
         its whole input (fc6: 7x7 VALID on a 7x7 map; fc7/fc8: 1x1 on 1x1). On such an input it is a matrix
         product of the flattened input with the kernel, computed so: the weights keep the convolution's shape (the
@@ -306,7 +310,7 @@ def kit(keras: str = "keras") -> Kit:
     return _keras3() if check_keras(keras) == "keras" else _tf_keras()
 
 
-def keras_of(model) -> str:
+def keras_of(model: Any) -> str:
     """"keras" or "tf_keras": which Keras a model or layer belongs to."""
     module = type(model).__module__
     for cls in type(model).__mro__:

@@ -5,31 +5,41 @@ It is tf_keras whatever `tf.keras` is: `track_tf1_style_variables` exists nowher
 reuse them on every later call, eagerly, in `tf.function` and under `tf.distribute`; slim regularizers
 land in `model.losses`; batch-norm moving averages update when called with `training=True`.
 """
+import tensorflow as tf
 import tf_keras
-import tf_slim as slim
 
 from zoo.compat import ensure_slim, track_tf1_style_variables
+from zoo.implementation import SlimNamed
 from zoo.registry import get_spec
+from zoo.slim_graph import build_slim
 
 
-class SlimShim(tf_keras.Model):
-    """Runs `spec.slim_net` under `spec.slim_arg_scope`; variables keep their exact slim names."""
+class SlimShim(SlimNamed, tf_keras.Model):
+    """Runs `spec.slim_net` under `spec.slim_arg_scope`; variables keep their exact slim names. With `image_size`
+    its variables are created at once (a call on zeros); without, on the first call."""
 
-    def __init__(self, arch, num_classes=None, name=None, **kwargs):
+    def __init__(self, arch, num_classes=None, name=None, image_size=None, pretrained_cfg=None, **kwargs):
         ensure_slim()
         spec = get_spec(arch)
         super().__init__(name=name or arch)
         self.arch = arch
         self.num_classes = spec.num_classes if num_classes is None else num_classes
+        self.image_size = image_size or spec.image_size
         self._scope_kwargs, self._net_kwargs = spec.split_kwargs(kwargs)
+        object.__setattr__(self, "_zoo_pretrained_cfg", pretrained_cfg)  # plain data: past tf_keras' tracking
+        if image_size is not None:
+            self(tf.zeros([1, image_size, image_size, spec.channels]))
+
+    @property
+    def pretrained_cfg(self):
+        """The manifest entry of the weights this model was made for, or None."""
+        return self._zoo_pretrained_cfg
 
     @track_tf1_style_variables
     def call(self, inputs, training=None):
-        spec = get_spec(self.arch)
-        with slim.arg_scope(spec.slim_arg_scope(**self._scope_kwargs)):
-            logits, _ = spec.slim_net(inputs, num_classes=self.num_classes,
-                                      is_training=bool(training) if training is not None else False,
-                                      **self._net_kwargs)
+        logits, _ = build_slim(get_spec(self.arch), inputs, self.num_classes,
+                               bool(training) if training is not None else False,
+                               **self._scope_kwargs, **self._net_kwargs)
         return logits
 
     def slim_variables(self):

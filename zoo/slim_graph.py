@@ -6,29 +6,39 @@ import tensorflow as tf
 import tf_slim as slim
 
 from zoo.compat import tf1_graph
+from zoo.implementation import SlimNamed
 from zoo.registry import get_spec
+from zoo.spec import ModelSpec
 
 
-class SlimGraphModel:
+def build_slim(spec: ModelSpec, images, num_classes: int, is_training: bool, **kwargs):
+    """The slim net under its arg scope, in the current graph (or the shim's `call`): (logits, end_points) — the
+    one build sequence of the slim graph, the shim, `zoo inspect` and the benchmark. `kwargs`: the architecture's
+    options, split between the arg scope and the net (`ModelSpec.split_kwargs`)."""
+    scope_kwargs, net_kwargs = spec.split_kwargs(kwargs)
+    with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
+        return spec.slim_net(images, num_classes=num_classes, is_training=is_training, **net_kwargs)
+
+
+class SlimGraphModel(SlimNamed):
     """The original net in a `tf.compat.v1` graph; `net_fn` and `arg_scope` expose the raw slim code."""
 
-    def __init__(self, arch, num_classes=None, image_size=None, is_training=False, seed=None, **kwargs):
+    def __init__(self, arch, num_classes=None, image_size=None, is_training=False, seed=None, pretrained_cfg=None,
+                 **kwargs):
         """`seed`: the graph-level seed (`tf.compat.v1.set_random_seed`), so that the same seed draws the same
-        initial weights; `kwargs`: the architecture's options."""
+        initial weights; `pretrained_cfg`: the manifest entry of the weights it is made for; `kwargs`: the
+        architecture's options."""
         spec = get_spec(arch)
-        self.arch, self.spec = arch, spec
+        self.arch, self.spec, self.pretrained_cfg = arch, spec, pretrained_cfg
         self.num_classes = spec.num_classes if num_classes is None else num_classes
         self.image_size = image_size or spec.image_size
         self.net_fn, self.arg_scope = spec.slim_net, spec.slim_arg_scope
-        scope_kwargs, net_kwargs = spec.split_kwargs(kwargs)
         with tf1_graph() as self.graph:
             if seed is not None:
                 tf.compat.v1.set_random_seed(seed)
             self.images = tf.compat.v1.placeholder(
                 tf.float32, [None, self.image_size, self.image_size, spec.channels], name="images")
-            with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
-                self.logits, self.end_points = spec.slim_net(
-                    self.images, num_classes=self.num_classes, is_training=is_training, **net_kwargs)
+            self.logits, self.end_points = build_slim(spec, self.images, self.num_classes, is_training, **kwargs)
             self.variables = tf.compat.v1.global_variables()
             self.regularization_loss = tf.compat.v1.losses.get_regularization_loss()
             self._saver = tf.compat.v1.train.Saver(self.variables)
@@ -49,12 +59,14 @@ class SlimGraphModel:
         return {v.op.name: v for v in self.variables}
 
     def read(self):
-        """{slim_name: array} of every variable."""
+        """{slim_name: array} of every variable, in one Session.run."""
         names = list(self.slim_variables())
         return dict(zip(names, self.session.run(list(self.slim_variables().values()))))
 
+    read_weights = read
+
     def assign(self, values):
-        """Set variables from {slim_name: array}."""
+        """Set variables from {slim_name: array}, in one Session.run of the prebuilt assign ops."""
         ops, feed = [], {}
         for name, value in values.items():
             placeholder, op = self._assign[name]

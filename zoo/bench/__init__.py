@@ -9,24 +9,15 @@ are measured. Ratios are computed per round; the median over rounds is reported 
 (zoo.bench.stats). `budget` bounds the whole run: rounds not started when it runs out are reported as not run.
 All of a model's implementations are alive at once: their peak memories add up.
 """
-import csv
-import json
 import os
 import statistics
 import time
 
+from zoo.bench.report import fastest_table, format_table, machines_note, plot, ratio_table, targets_table  # noqa: F401
+from zoo.bench.results import (BUDGET_SKIP, COLUMNS, IMPLS, MODES, TF_NATIVES, faster_native,  # noqa: F401
+                               read_results, write_results)
 from zoo.bench.stats import ratio_interval, round_ratios
 
-IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras3_tensorflow",
-         "keras3_jax", "keras3_torch", "keras_applications", "keras3_applications", "tflite_xnnpack")
-MODES = ("inference", "train")
-BUDGET_SKIP = "not run: --budget exhausted"
-COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
-           "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
-           "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
-           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "machine", "note")
-# The natives on the TensorFlow backend; the faster of the two is "the native" that keras.applications is held to.
-TF_NATIVES = ("native_function", "keras3_tensorflow")
 
 
 def check_impls(impls):
@@ -209,14 +200,6 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
     return rows
 
 
-def faster_native(by_impl):
-    """The row of the faster float32 TensorFlow-backend native (by median step time) among {impl: row}, or None:
-    "the native" every target holds to the slim graph and to keras.applications."""
-    natives = [by_impl[i] for i in TF_NATIVES if i in by_impl and by_impl[i]["step_ms_median"] != ""
-               and by_impl[i]["precision"] == "float32"]
-    return min(natives, key=lambda r: r["step_ms_median"], default=None)
-
-
 def _native_speedups(rows, cells):
     """On each keras.applications row: the faster float32 TensorFlow-backend native's throughput over it, per
     round (both measured in the same round), with its interval and round count; the note names that native."""
@@ -234,35 +217,3 @@ def _native_speedups(rows, cells):
         by_impl[impl].update(native_speedup=round(point, 3), native_speedup_ci_low=round(low, 3),
                              native_speedup_ci_high=round(high, 3), native_speedup_rounds=len(pairs))
         by_impl[impl]["note"] = "; ".join(filter(None, (by_impl[impl]["note"], f"native_speedup: {native}")))
-
-
-def write_results(rows, path):
-    """CSV, or JSON by extension; written beside and renamed, so that a run stopped mid-write keeps the last
-    complete file."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
-        if path.endswith(".json"):
-            json.dump(rows, f, indent=1)
-        else:
-            writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def read_results(path):
-    """Rows written by `write_results` (CSV or JSON), numbers restored."""
-    if path.endswith(".json"):
-        with open(path) as f:
-            return json.load(f)
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        for key, value in row.items():
-            if key not in ("model", "impl", "mode", "precision", "machine", "note") and value not in ("", None):
-                row[key] = float(value) if "." in value or "e" in value else int(value)
-    return rows
-
-
-from zoo.bench.report import (fastest_table, format_table, machines_note, plot, ratio_table,  # noqa: E402,F401
-                              targets_table)

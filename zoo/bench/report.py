@@ -1,6 +1,6 @@
-"""The benchmark's tables and chart, from result rows (zoo.bench.COLUMNS): per-model ratios with intervals, the
+"""The benchmark's tables and chart, from result rows (zoo.bench.results.COLUMNS): per-model ratios with intervals, the
 fastest way to run each model, and the verdict on each speed target of the benchmark."""
-from zoo.bench import IMPLS, MODES, faster_native
+from zoo.bench.results import IMPLS, MODES, faster_native
 from zoo.bench.stats import verdict
 
 # The ways to run the zoo's own model (and its weights): keras.applications' counterparts are compared, not offered.

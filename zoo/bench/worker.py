@@ -22,13 +22,11 @@ import time
 import numpy as np
 
 from zoo.bench.cell_process import killed_reason
+from zoo.registry import get_spec, list_models
 
-KERAS_APPLICATIONS = {  # zoo name -> tf_keras.applications constructor (same architecture family)
-    "resnet_v1_50": "ResNet50", "resnet_v1_101": "ResNet101", "resnet_v1_152": "ResNet152",
-    "resnet_v2_50": "ResNet50V2", "resnet_v2_101": "ResNet101V2", "resnet_v2_152": "ResNet152V2",
-    "inception_v3": "InceptionV3", "mobilenet_v1": "MobileNet", "mobilenet_v2": "MobileNetV2",
-    "vgg_16": "VGG16", "vgg_19": "VGG19", "nasnet_mobile": "NASNetMobile", "nasnet_large": "NASNetLarge",
-}
+# zoo name -> keras.applications constructor of the same architecture (`ModelSpec.keras_applications`)
+KERAS_APPLICATIONS = {name: get_spec(name).keras_applications for name in list_models()
+                      if get_spec(name).keras_applications}
 
 
 def _peak_memory_mb():
@@ -58,16 +56,15 @@ def _timed(step, iters, seconds=0.0):
 
 def _slim_graph(spec, args, images, labels):
     import tensorflow as tf
-    import tf_slim as slim
 
     from zoo.compat import tf1_graph
+    from zoo.slim_graph import build_slim
 
     train = args["mode"] == "train"
     with tf1_graph() as graph:
         x = tf.compat.v1.placeholder(tf.float32, images.shape)
         y = tf.compat.v1.placeholder(tf.int32, labels.shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            logits, _ = spec.slim_net(x, num_classes=spec.num_classes, is_training=train)
+        logits, _ = build_slim(spec, x, spec.num_classes, is_training=train)
         if train:
             loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(y, logits)
             loss += tf.compat.v1.losses.get_regularization_loss()
@@ -88,14 +85,13 @@ def _slim_graph(spec, args, images, labels):
 def _graph_flops(spec):
     """Forward FLOPs per sample (multiply-add = 2) from TF's profiler on a batch-1 inference graph."""
     import tensorflow as tf
-    import tf_slim as slim
 
     from zoo.compat import tf1_graph
+    from zoo.slim_graph import build_slim
 
     with tf1_graph() as graph:
         x = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            spec.slim_net(x, num_classes=spec.num_classes, is_training=False)
+        build_slim(spec, x, spec.num_classes, is_training=False)
         opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         opts["output"] = "none"
         return tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops

@@ -5,16 +5,18 @@
   that model's TF2 object-based checkpoint (`tf.train.Checkpoint(model=...)`, what train.py writes).
 - native_to_tf1: the reverse, e.g. a train.py checkpoint for a pipeline that still needs TF1 names.
 """
-import numpy as np
+from typing import Any, Optional, Tuple
+
 import tensorflow as tf
 
-from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, check_destination, write_checkpoint,
-                                write_object_checkpoint)
+from zoo.api import create_model
+from zoo.checkpoints.engine import LoadReport
+from zoo.checkpoints.io import (VAR_LIST, CheckpointError, CheckpointReader, PathLike, check_destination,
+                                write_checkpoint, write_object_checkpoint)
+from zoo.native import native_object_values  # noqa: F401  (importable from here as before)
 
-KERASES = ("keras", "tf_keras")
 
-
-def tf1_to_tf2(src, dst, overwrite=False):
+def tf1_to_tf2(src: PathLike, dst: PathLike, overwrite: bool = False) -> str:
     """Name-based -> object-based `tf.train.Checkpoint(var_list={name: variable})`. Returns dst prefix."""
     check_destination(dst, overwrite)
     reader = CheckpointReader(src)
@@ -25,7 +27,7 @@ def tf1_to_tf2(src, dst, overwrite=False):
     return write_object_checkpoint({VAR_LIST: variables}, dst, overwrite)
 
 
-def tf2_to_tf1(src, dst, overwrite=False):
+def tf2_to_tf1(src: PathLike, dst: PathLike, overwrite: bool = False) -> str:
     """Object-based `var_list` form -> name-based (the names unescaped). Returns dst prefix."""
     check_destination(dst, overwrite)
     reader = CheckpointReader(src)
@@ -37,46 +39,17 @@ def tf2_to_tf1(src, dst, overwrite=False):
     return write_checkpoint({k: reader.get(k) for k in reader.keys()}, dst, overwrite)
 
 
-def tf1_to_native(arch, src, dst, num_classes=None, keras="keras", overwrite=False, **load_options):
+def tf1_to_native(arch: str, src: PathLike, dst: PathLike, num_classes: Optional[int] = None, keras: str = "keras",
+                  overwrite: bool = False, **load_options: Any) -> Tuple[str, LoadReport]:
     """TF1 checkpoint -> native model (strict mapping, report) -> TF2 object checkpoint. Returns (prefix,
     report)."""
-    from zoo.api import create_model
-
     check_destination(dst, overwrite)
     model = create_model(arch, "native", num_classes=num_classes, checkpoint=src, keras=keras, **load_options)
     return write_object_checkpoint({"model": model}, dst, overwrite), model.load_report
 
 
-def native_object_values(arch, src, num_classes=None, keras=None) -> dict:
-    """{slim_name: array} of a native model's TF2 object checkpoint (train.py's, or `tf1_to_native`'s).
-
-    keras: the Keras it was trained with (their object graphs differ); None tries Keras 3, then tf_keras."""
-    from zoo.api import create_model, read_weights
-
-    reader = src if isinstance(src, CheckpointReader) else CheckpointReader(src)
-    if reader.kind != "tf2-object":
-        raise CheckpointError(f"{reader.prefix!r} is a {reader.kind} checkpoint, not a native model's "
-                              "object-based one; use tf2_to_tf1 or load it with zoo.load_checkpoint.")
-    problems = []
-    for which in [keras] if keras else KERASES:
-        model = create_model(arch, "native", num_classes=num_classes, keras=which)
-        before = [np.array(w) for w in model.get_weights()]
-        try:
-            status = tf.train.Checkpoint(model=model).read(reader.prefix)
-            status.expect_partial().assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
-            problems.append(f"as {which}: {str(e).strip().splitlines()[0]}")
-            continue
-        if all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())):
-            problems.append(f"as {which}: nothing was restored")
-            continue
-        return read_weights(model)
-    raise CheckpointError(f"{reader.prefix!r} does not fit a native {arch!r} with num_classes="
-                          f"{model.get_config()['num_classes']} ({'; '.join(problems)}). Is it another "
-                          "architecture's, or trained with another --num-classes?")
-
-
-def native_to_tf1(arch, src, dst, num_classes=None, keras=None, overwrite=False):
+def native_to_tf1(arch: str, src: PathLike, dst: PathLike, num_classes: Optional[int] = None,
+                  keras: Optional[str] = None, overwrite: bool = False) -> str:
     """A native model's TF2 object checkpoint (e.g. train.py's workdir) -> TF1 name-based checkpoint."""
     check_destination(dst, overwrite)
     return write_checkpoint(native_object_values(arch, src, num_classes, keras), dst, overwrite)

@@ -6,10 +6,12 @@ loading is always: plan (pure: names and shapes in, report and arrays out), then
 """
 import dataclasses
 import re
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from zoo.checkpoints.io import ArrayReader, CheckpointError, CheckpointReader
+from zoo.slim_names import under
 
 EMA_SUFFIX = "/ExponentialMovingAverage"
 
@@ -29,7 +31,7 @@ _KEY_CATEGORIES = (
 HEAD_MODES = ("strict", "auto", "reinit")
 
 
-def classify_key(key):
+def classify_key(key: str) -> str:
     """What wrote a checkpoint key the model does not use: an optimizer slot, an EMA shadow, ..."""
     for category, pattern in _KEY_CATEGORIES:
         if pattern.search(key):
@@ -56,11 +58,11 @@ class LoadReport:
     nonfinite: dict = dataclasses.field(default_factory=dict)     # target -> count of NaN/inf values read
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.missing and not self.mismatched
 
-    def unexpected_by_category(self):
-        counts = {}
+    def unexpected_by_category(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
         for category in self.unexpected.values():
             counts[category] = counts.get(category, 0) + 1
         return dict(sorted(counts.items()))
@@ -86,10 +88,6 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def _under(name, scopes):
-    return any(name == s.rstrip("/") or name.startswith(s.rstrip("/") + "/") for s in scopes)
-
-
 def _apply_assignment_map(keys, assignment_map):
     """Checkpoint key -> target name, as `init_from_checkpoint`'s {'old_scope/': 'new_scope/'} or names."""
     if not assignment_map:
@@ -108,7 +106,8 @@ def _apply_assignment_map(keys, assignment_map):
     return renamed
 
 
-def plan_load(reader, target_shapes, **options):
+def plan_load(reader: Any, target_shapes: Mapping[str, Sequence[int]],
+              **options: Any) -> Tuple["LoadReport", Dict[str, np.ndarray]]:
     """Match `reader`'s keys to `target_shapes` ({slim_name: shape}) and read the values to assign;
     returns (report, {target: array}). Options as `match_keys`."""
     reader = as_reader(reader)
@@ -127,7 +126,7 @@ def plan_load(reader, target_shapes, **options):
     return report, values
 
 
-def as_reader(reader):
+def as_reader(reader: Any) -> Union[CheckpointReader, ArrayReader]:
     """A reader as given, or a `CheckpointReader` of a path."""
     return reader if isinstance(reader, (CheckpointReader, ArrayReader)) else CheckpointReader(reader)
 
@@ -148,11 +147,12 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
     report = LoadReport(checkpoint=reader.prefix)
     renamed = _apply_assignment_map(reader.keys(), assignment_map)
     source_of = {target: key for key, target in renamed.items()}
-    used, plan = set(), {}
+    used: set = set()
+    plan: Dict[str, Tuple[str, Optional[slice]]] = {}
 
     for target in sorted(target_shapes):
         tshape = tuple(target_shapes[target])
-        if _under(target, exclude_scopes):
+        if under(target, exclude_scopes):
             report.excluded.append(target)
             continue
         source = source_of.get(target)
@@ -170,7 +170,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
             report.mapped.append((target, source, tshape))
             used |= sources
             continue
-        is_head = _under(target, head_scopes) and sshape[:-1] == tshape[:-1]
+        is_head = under(target, head_scopes) and sshape[:-1] == tshape[:-1]
         if is_head and head == "auto" and sshape[-1] == tshape[-1] + 1:
             plan[target] = (source, slice(1, None))
             report.mapped.append((target, source, tshape))
@@ -183,7 +183,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
             report.mismatched.append((target, source, tshape, sshape))
             used |= sources
     if head == "reinit":
-        for target in [t for t in plan if _under(t, head_scopes)]:
+        for target in [t for t in plan if under(t, head_scopes)]:
             used -= {plan.pop(target)[0], source_of[target]}
             report.mapped = [m for m in report.mapped if m[0] != target]
             report.head.append((target, "freshly initialised (head='reinit')"))
@@ -193,7 +193,7 @@ def match_keys(reader, target_shapes, *, exclude_scopes=(), ignore_missing_vars=
         if key not in used:
             target = renamed.get(key)
             kind = classify_key(key)
-            report.unexpected[key] = ("excluded scope" if kind == "other" and _under(target, exclude_scopes) else
+            report.unexpected[key] = ("excluded scope" if kind == "other" and under(target, exclude_scopes) else
                                       "head not loaded" if target in reinitialised else kind)
 
     if strict:
@@ -212,7 +212,7 @@ def _raise_if_wrong(report, target_shapes, reader, ignore_missing_vars, head_sco
             report, f"Checkpoint {reader.prefix!r} shares no variable with this model: it holds scopes "
                     f"{roots[:5]}, the model expects {model_roots}. It is probably another architecture; "
                     "`python -m zoo inspect` names it, or pass assignment_map= if only the scope was renamed.")
-    heads = [m for m in report.mismatched if _under(m[0], head_scopes)]
+    heads = [m for m in report.mismatched if under(m[0], head_scopes)]
     if heads and len(heads) == len(report.mismatched) and not missing:
         t, _, tshape, sshape = heads[0]
         raise CheckpointMismatchError(

@@ -1,13 +1,15 @@
 """Weights out of a frozen GraphDef whose float Const nodes carry slim variable names (how the TF-Slim
 releases shipped `*_frozen.pb`): into a TF1 checkpoint, or straight into any implementation."""
 import os
+from typing import Dict
 
+import numpy as np
 import tensorflow as tf
 
-from zoo.checkpoints.io import ArrayReader, CheckpointError, check_destination, write_checkpoint
+from zoo.checkpoints.io import ArrayReader, CheckpointError, PathLike, check_destination, write_checkpoint
 
 
-def read_frozen_graph(path):
+def read_frozen_graph(path: PathLike) -> Dict[str, np.ndarray]:
     """{node name: array} for every floating-point Const node of rank >= 1 (the frozen variables)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -32,11 +34,11 @@ def read_frozen_graph(path):
     return weights
 
 
-def frozen_graph_reader(path):
+def frozen_graph_reader(path: PathLike) -> ArrayReader:
     return ArrayReader(read_frozen_graph(path), origin=os.fspath(path))
 
 
-def frozen_graph_to_checkpoint(path, prefix, overwrite=False):
+def frozen_graph_to_checkpoint(path: PathLike, prefix: PathLike, overwrite: bool = False) -> str:
     """Write the frozen graph's weights as a TF1 name-based checkpoint (atomically). Returns the prefix."""
     check_destination(prefix, overwrite)
     return write_checkpoint(read_frozen_graph(path), prefix, overwrite)

@@ -1,30 +1,29 @@
 """What is in a checkpoint: keys, shapes, dtypes, parameter count, and which registered model it fits."""
 import functools
+from typing import Any, Dict, List, Mapping, Tuple
 
 import numpy as np
 import tensorflow as tf
-import tf_slim as slim
 
 from zoo.checkpoints.engine import classify_key
 from zoo.checkpoints.io import CheckpointError, CheckpointReader
 
 
 @functools.lru_cache(maxsize=None)
-def slim_signature(arch):
+def slim_signature(arch: str) -> Dict[str, Tuple[int, ...]]:
     """{slim_name: shape} of `arch` at its defaults, from its TF1 graph (built, never run)."""
-    from zoo.registry import get_spec
-
     from zoo.compat import tf1_graph
+    from zoo.registry import get_spec
+    from zoo.slim_graph import build_slim
 
     spec = get_spec(arch)
     with tf1_graph():
         images = tf.compat.v1.placeholder(tf.float32, (1,) + spec.input_shape)
-        with slim.arg_scope(spec.slim_arg_scope()):
-            spec.slim_net(images, num_classes=spec.num_classes, is_training=False)
+        build_slim(spec, images, spec.num_classes, is_training=False)
         return {v.op.name: tuple(v.shape.as_list()) for v in tf.compat.v1.global_variables()}
 
 
-def guess_architecture(shapes, top=3):
+def guess_architecture(shapes: Mapping[str, Tuple[int, ...]], top: int = 3) -> List[Dict[str, Any]]:
     """Rank registered models by the share of the checkpoint's model keys they explain by name and shape.
 
     Only models whose root scope occurs in the checkpoint are built, so this stays fast.
@@ -33,7 +32,7 @@ def guess_architecture(shapes, top=3):
 
     model_keys = {k: s for k, s in shapes.items() if classify_key(k) == "other"}
     roots = {k.split("/")[0] for k in model_keys}
-    ranked = []
+    ranked: List[Dict[str, Any]] = []
     for arch in list_models():
         if get_spec(arch).mapping.top_scope not in roots:
             continue
@@ -48,7 +47,7 @@ def guess_architecture(shapes, top=3):
     return ranked[:top]
 
 
-def verify_checkpoint(reader):
+def verify_checkpoint(reader: Any) -> Dict[str, Any]:
     """Read every tensor (TensorFlow checks each one's crc32c: a truncated or corrupt shard fails) and count
     NaN/inf values. Returns {"tensors_read", "nonfinite": {key: count}, "problems": [one line each]}."""
     nonfinite, problems, read = {}, [], 0
@@ -67,14 +66,14 @@ def verify_checkpoint(reader):
     return {"tensors_read": read, "nonfinite": nonfinite, "problems": problems}
 
 
-def inspect_checkpoint(path, verify=False):
+def inspect_checkpoint(path: str, verify: bool = False) -> Dict[str, Any]:
     """Keys, shapes, dtypes, categories, parameter count and architecture guesses; `verify` also reads every
     tensor (see `verify_checkpoint`)."""
     reader = CheckpointReader(path)
     entries = [{"key": k, "shape": list(reader.shapes[k]), "dtype": reader.dtypes[k].name,
                 "category": classify_key(k)} for k in reader.keys()]
     params = sum(int(np.prod(e["shape"])) for e in entries if e["category"] == "other")
-    categories = {}
+    categories: Dict[str, int] = {}
     for e in entries:
         categories[e["category"]] = categories.get(e["category"], 0) + 1
     return {"prefix": reader.prefix, "kind": reader.kind, "num_keys": len(entries),
@@ -83,7 +82,7 @@ def inspect_checkpoint(path, verify=False):
             "verify": verify_checkpoint(reader) if verify else None}
 
 
-def format_inspection(info, show_keys=True):
+def format_inspection(info: Dict[str, Any], show_keys: bool = True) -> str:
     lines = [f"{info['prefix']} ({info['kind']}): {info['num_keys']} keys, "
              f"{info['model_parameters']:,} model parameters"]
     lines += [f"  {n} x {c}" for c, n in sorted(info["categories"].items())]

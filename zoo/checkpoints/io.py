@@ -8,12 +8,17 @@ import contextlib
 import glob
 import os
 import shutil
-import tempfile
+
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
 
 import numpy as np
 import tensorflow as tf
 
-from zoo.ownership import abandoned, owned
+from zoo import fs
+from zoo.fs import OLD, TMP  # noqa: F401  (where tests and tools have found them)
+from zoo.ownership import owned
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 VAR_LIST = "var_list"
@@ -24,12 +29,12 @@ class CheckpointError(ValueError):
     """A checkpoint could not be found, read or matched; the message says what to do."""
 
 
-def escape_name(name):
+def escape_name(name: str) -> str:
     """A variable name as a TF2 checkpoint key component: '.' -> '..', '/' -> '.S'."""
     return name.replace(".", "..").replace("/", ".S")
 
 
-def unescape_name(component):
+def unescape_name(component: str) -> str:
     out, i = [], 0
     while i < len(component):
         if component[i] == "." and i + 1 < len(component):
@@ -41,7 +46,7 @@ def unescape_name(component):
     return "".join(out)
 
 
-def resolve_checkpoint(path):
+def resolve_checkpoint(path: PathLike) -> str:
     """Return the checkpoint prefix for `path`: a prefix, a directory (its latest), a train.py workdir (its
     `checkpoints/` latest), or a shard file."""
     path = os.fspath(path)
@@ -113,10 +118,10 @@ class CheckpointReader:
     def __contains__(self, key):
         return key in self.shapes
 
-    def keys(self):
+    def keys(self) -> List[str]:
         return sorted(self.shapes)
 
-    def get(self, key):
+    def get(self, key: str) -> np.ndarray:
         try:
             return self._reader.get_tensor(self._storage[key])
         except (tf.errors.OpError, ValueError, IndexError) as e:  # IndexError: a truncated shard
@@ -143,24 +148,16 @@ class ArrayReader:
     def __contains__(self, key):
         return key in self._arrays
 
-    def keys(self):
+    def keys(self) -> List[str]:
         return sorted(self._arrays)
 
-    def get(self, key):
+    def get(self, key: str) -> np.ndarray:
         return self._arrays[key]
 
 
 def _first_line(error):
     text = getattr(error, "message", None) or str(error)
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
-
-
-TMP, OLD = ".zoo-tmp-", ".zoo-old-"  # a new checkpoint/export being written; what an overwrite moved aside
-
-
-def temporary_dir(directory, kind=TMP):
-    """A fresh temporary directory in `directory`, named `KIND-PID-*` (the pid only tells people whose it is)."""
-    return tempfile.mkdtemp(prefix=f"{kind}{os.getpid()}-", dir=directory)
 
 
 def _prefix_files(prefix):
@@ -174,52 +171,33 @@ def _move(names, source_dir, target_dir, rename=lambda f: f):
         os.replace(os.path.join(source_dir, f), os.path.join(target_dir, rename(f)))
 
 
-def roll_back(journal, directory):
-    """Put back what an overwrite moved into `journal`, unless the new checkpoint or export is complete.
-    Journal files: PREFIX (a checkpoint's name) or TARGET (an export's), and MOVED once every old file is aside
-    (before that the new files never moved in, so nothing in `directory` is removed). Returns what was done."""
+def roll_back(journal: str, directory: str) -> Optional[str]:
+    """Put back what an overwrite moved into `journal`, unless the new checkpoint is complete. Journal files: PREFIX
+    (the checkpoint's name), and MOVED once every old file is aside (before that the new files never moved in, so
+    nothing in `directory` is removed); other journals are `zoo.fs`'s (an export's). Returns what was done."""
     def read(name):
         path = os.path.join(journal, name)
         return open(path).read().strip() if os.path.exists(path) else None
 
-    prefix, target, moved = read("PREFIX"), read("TARGET"), read("MOVED") is not None
-    if prefix:
-        prefix = os.path.join(directory, prefix)
-        if os.path.exists(prefix + ".index"):
-            return None  # the old index never left, or the new checkpoint is complete
-        if moved:  # the new data may be in place without its index: it goes, the old comes back
-            for f in _prefix_files(prefix):
-                os.remove(os.path.join(directory, f))
-        _move([f for f in os.listdir(journal) if f.startswith(os.path.basename(prefix) + ".")], journal, directory)
-        return f"restored {prefix} (an overwrite of it was interrupted)"
-    if target and not os.path.exists(os.path.join(directory, target)) and os.path.exists(os.path.join(journal, "item")):
-        os.replace(os.path.join(journal, "item"), os.path.join(directory, target))
-        return f"restored {os.path.join(directory, target)} (an overwrite of it was interrupted)"
-    return None
+    prefix, moved = read("PREFIX"), read("MOVED") is not None
+    if not prefix:
+        return fs.roll_back_item(journal, directory)
+    prefix = os.path.join(directory, prefix)
+    if os.path.exists(prefix + ".index"):
+        return None  # the old index never left, or the new checkpoint is complete
+    if moved:  # the new data may be in place without its index: it goes, the old comes back
+        for f in _prefix_files(prefix):
+            os.remove(os.path.join(directory, f))
+    _move([f for f in os.listdir(journal) if f.startswith(os.path.basename(prefix) + ".")], journal, directory)
+    return f"restored {prefix} (an overwrite of it was interrupted)"
 
 
-def sweep(directory):
-    """Finish or undo what killed writers left in `directory`: their `.zoo-tmp-*` (a new checkpoint or export not
-    yet in place) is removed; their `.zoo-old-*` journal (what an overwrite was replacing) is rolled back unless
-    the new one is complete, then removed. Temporaries whose owner still runs are left alone
-    (`zoo.ownership`). Returns what was done."""
-    done = []
-    if not os.path.isdir(directory):
-        return done
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
-        if not name.startswith((TMP, OLD)) or not os.path.isdir(path) or not abandoned(path):
-            continue
-        if name.startswith(OLD):
-            restored = roll_back(path, directory)
-            if restored:
-                done.append(restored)
-        shutil.rmtree(path, ignore_errors=True)
-        done.append(f"removed {path}")
-    return done
+def sweep(directory: str) -> List[str]:
+    """`zoo.fs.sweep` with checkpoint journals rolled back too: what killed writers left in `directory`."""
+    return fs.sweep(directory, roll_back)
 
 
-def check_destination(prefix, overwrite=False):
+def check_destination(prefix: PathLike, overwrite: bool = False) -> str:
     """Refuse to write over an existing checkpoint unless `overwrite` (before any work is done)."""
     prefix = os.path.abspath(os.fspath(prefix))
     if os.path.isdir(os.path.dirname(prefix)):
@@ -231,7 +209,7 @@ def check_destination(prefix, overwrite=False):
 
 
 @contextlib.contextmanager
-def atomic_prefix(prefix, overwrite=False):
+def atomic_prefix(prefix: PathLike, overwrite: bool = False) -> Iterator[str]:
     """Yield a temporary prefix in `prefix`'s directory; on success move its files to `prefix`.
 
     The new checkpoint is written completely under the temporary name first. Replacing an existing one
@@ -243,7 +221,7 @@ def atomic_prefix(prefix, overwrite=False):
     directory = os.path.dirname(prefix)
     os.makedirs(directory, exist_ok=True)
     check_destination(prefix, overwrite)
-    tmp_dir = temporary_dir(directory)
+    tmp_dir = fs.temporary_dir(directory)
     journal = None
     with contextlib.ExitStack() as owner_locks:  # held until the temporaries are gone
         owner_locks.enter_context(owned(tmp_dir))
@@ -255,10 +233,9 @@ def atomic_prefix(prefix, overwrite=False):
             check_destination(prefix, overwrite)  # another writer may have finished first
             old = _prefix_files(prefix)
             if old:
-                journal = temporary_dir(directory, OLD)
+                journal = fs.temporary_dir(directory, fs.OLD)
                 owner_locks.enter_context(owned(journal))
-                with open(os.path.join(journal, "PREFIX"), "w") as f:
-                    f.write(os.path.basename(prefix))
+                fs.write_text(os.path.join(journal, "PREFIX"), os.path.basename(prefix))
                 for f in sorted(old, key=lambda f: not f.endswith(".index")):  # the index first: unreadable, not mixed
                     os.replace(os.path.join(directory, f), os.path.join(journal, f))
                 open(os.path.join(journal, "MOVED"), "w").close()
@@ -277,18 +254,11 @@ def _write_state_file(prefix):
     others = [f for f in os.listdir(directory) if f.endswith(".index") and f != name + ".index"]
     if others:
         return
-    text = f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
-    tmp = os.path.join(directory, f".checkpoint.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(directory, "checkpoint"))
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    fs.write_text(os.path.join(directory, "checkpoint"),
+                  f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
 
 
-def write_checkpoint(values, prefix, overwrite=False):
+def write_checkpoint(values: Mapping[str, Any], prefix: PathLike, overwrite: bool = False) -> str:
     """Write {name: array} as a TF1 name-based checkpoint at `prefix`, atomically (see `atomic_prefix`), plus a
     `checkpoint` state file naming it when the directory holds no other checkpoint. Returns the prefix."""
     prefix = os.path.abspath(os.fspath(prefix))
@@ -300,7 +270,7 @@ def write_checkpoint(values, prefix, overwrite=False):
     return prefix
 
 
-def write_object_checkpoint(trackable_kwargs, prefix, overwrite=False):
+def write_object_checkpoint(trackable_kwargs: Dict[str, Any], prefix: PathLike, overwrite: bool = False) -> str:
     """Write a TF2 object-based checkpoint of `tf.train.Checkpoint(**trackable_kwargs)` atomically."""
     prefix = os.path.abspath(os.fspath(prefix))
     with atomic_prefix(prefix, overwrite) as tmp:

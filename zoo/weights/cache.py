@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from zoo import fs
 from zoo.ownership import OWNER_FILE, abandoned, owned, try_lock
 
 CHUNK = 1 << 20
@@ -135,7 +136,7 @@ def download(url, dest, sha256=None, progress=None, timeout=None, stall=None, re
         if sha256 and got != sha256:
             raise HashMismatchError(f"{url} has sha256 {got}, the manifest expects {sha256}. The file was "
                                     "discarded; the server may serve a different or corrupt file.")
-        _write_text(dest + ".sha256", got + "\n")  # first: a tarball never appears without its hash
+        fs.write_text(dest + ".sha256", got + "\n")  # first: a tarball never appears without its hash
         os.replace(part, dest)
         return got
     finally:
@@ -184,13 +185,6 @@ def _transfer(url, out, state, bar, timeout, stall):
         out.flush()
         if total and state["done"] != total:
             raise _Retry(f"the transfer broke off: truncated at {state['done']} of {total} bytes")
-
-
-def _write_text(path, text):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def verified(path, sha256=None):

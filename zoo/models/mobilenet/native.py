@@ -9,8 +9,7 @@ named after the end point (`layer_1`, `layer_4-expansion_output`, `layer_4-depth
 v3 natives equal the eager slim code (the shim) bit for bit on TensorFlow; a TF1 Session graph differs from both by
 float32 rounding (~4e-7 of the logits' scale, measured) because grappler's arithmetic optimizer rewrites hard-swish
 there (with it off, graph and native are bit-identical)."""
-from zoo.models.mobilenet.slim import V1_LAYERS, Block, v1_depth, v2_layers
-from zoo.models.mobilenet.slim_v3 import v3_layers
+from zoo.models.mobilenet.arch import V1_LAYERS, Block, v1_depth, v2_layers, v3_layers
 
 
 def _activation(k, x, activation, scope, name=None):

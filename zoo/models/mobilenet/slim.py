@@ -3,57 +3,10 @@
 `.../Logits/Conv2d_1c_1x1/biases`). Written after research/slim/nets/mobilenet_v1.py and
 nets/mobilenet/{mobilenet,conv_blocks,mobilenet_v2}.py, at their defaults (SAME padding, no
 explicit padding, eval-time behaviour identical)."""
-import collections
-
 import tensorflow as tf
 import tf_slim as slim
 
-# MobileNet v1 body: ("conv" | "sep", stride, depth)
-V1_LAYERS = [("conv", 2, 32), ("sep", 1, 64), ("sep", 2, 128), ("sep", 1, 128), ("sep", 2, 256),
-             ("sep", 1, 256), ("sep", 2, 512)] + [("sep", 1, 512)] * 5 + [("sep", 2, 1024), ("sep", 1, 1024)]
-
-# MobileNet v2 body after the first conv: (expansion factor, output depth, repeats, first stride)
-V2_BLOCKS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-             (6, 320, 1, 1)]
-
-
-def v1_depth(d, depth_multiplier, min_depth=8):
-    return max(int(d * depth_multiplier), min_depth)
-
-
-def make_divisible(v, divisor=8, min_value=None):
-    """mobilenet.py's rounding: nearest multiple of `divisor`, never more than 10% below `v`."""
-    min_value = divisor if min_value is None else min_value
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
-
-class Block(collections.namedtuple(
-        "Block", "scope expansion depth kernel stride activation squeeze fused residual",
-        defaults=(3, 1, "relu6", None, False, True))):
-    """One conv_blocks.expanded_conv as built: scope, expansion depth (None: no 1x1 expansion, as when it would not
-    widen), output depth, depthwise kernel, stride, inner activation ("relu6" | "relu" | "hard_swish"), squeeze
-    depth of a squeeze-excite after the depthwise (None: none), fused (the expansion is a kxk conv carrying the
-    stride and there is no depthwise: MobileNet EdgeTPU), residual (added when the stride is 1 and depths match).
-    v2 and v3 (zoo.models.mobilenet.slim_v3) share it, in slim and native alike."""
-
-
-def v2_layers(depth_multiplier, finegrain_classification_mode=False):
-    """(first conv depth, [Block] for the expanded_conv blocks, last conv depth) — the one place v2's depth
-    arithmetic lives (slim and native share it). finegrain_classification_mode keeps the last conv at 1280
-    channels for multipliers below 1 (as nets_factory's mobilenet_v2_035 and the published 0.35 checkpoints do)."""
-    first = make_divisible(32 * depth_multiplier)
-    blocks, depth, index = [], first, 0
-    for factor, out, repeats, stride in V2_BLOCKS:
-        out = make_divisible(out * depth_multiplier)
-        for r in range(repeats):
-            expansion = make_divisible(depth * factor) if factor > 1 else depth
-            scope = "expanded_conv" if index == 0 else f"expanded_conv_{index}"
-            blocks.append(Block(scope, expansion if expansion > depth else None, out, stride=stride if r == 0 else 1))
-            depth, index = out, index + 1
-    last = make_divisible(1280 * (1.0 if finegrain_classification_mode and depth_multiplier < 1 else
-                                  depth_multiplier))
-    return first, blocks, last
+from zoo.models.mobilenet.arch import V1_LAYERS, v1_depth, v2_layers
 
 
 def _reduced_kernel(net, size):

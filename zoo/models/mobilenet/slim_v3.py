@@ -20,75 +20,8 @@ import numpy as np
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.mobilenet.slim import Block, classifier, expanded_conv, make_divisible
-
-HS, RE = "hard_swish", "relu"
-
-# (kernel, expansion factor, output depth, stride, activation, squeeze-excite) per expanded_conv block.
-_LARGE = [(3, 1, 16, 1, RE, False), (3, 4, 24, 2, RE, False), (3, 3, 24, 1, RE, False),
-          (5, 3, 40, 2, RE, True), (5, 3, 40, 1, RE, True), (5, 3, 40, 1, RE, True),
-          (3, 6, 80, 2, HS, False), (3, 2.5, 80, 1, HS, False), (3, 184 / 80., 80, 1, HS, False),
-          (3, 184 / 80., 80, 1, HS, False), (3, 6, 112, 1, HS, True), (3, 6, 112, 1, HS, True),
-          (5, 6, 160, 2, HS, True), (5, 6, 160, 1, HS, True), (5, 6, 160, 1, HS, True)]
-_SMALL = [(3, 1, 16, 2, RE, True), (3, 72. / 16, 24, 2, RE, False), (3, 88. / 24, 24, 1, RE, False),
-          (5, 4, 40, 2, HS, True), (5, 6, 40, 1, HS, True), (5, 6, 40, 1, HS, True),
-          (5, 3, 48, 1, HS, True), (5, 3, 48, 1, HS, True), (5, 6, 96, 2, HS, True),
-          (5, 6, 96, 1, HS, True), (5, 6, 96, 1, HS, True)]
-
-
-def _minimalistic(blocks):
-    """The minimalistic variants: the same depths with 3x3 kernels, relu and no squeeze-excite."""
-    return [(3, factor, depth, stride, RE, False) for _, factor, depth, stride, _, _ in blocks]
-
-
-# (kernel, expansion factor, output depth, stride, fused, residual) per EdgeTPU block; activation relu throughout.
-_EDGETPU = ([(3, 1, 16, 1, True, True), (3, 8, 32, 2, True, True)] + [(3, 4, 32, 1, True, True)] * 3 +
-            [(3, 8, 48, 2, True, True)] + [(3, 4, 48, 1, True, True)] * 3 +
-            [(3, 8, 96, 2, False, True)] + [(3, 4, 96, 1, False, True)] * 3 + [(3, 8, 96, 1, False, False)] +
-            [(3, 4, 96, 1, False, True)] * 3 + [(5, 8, 160, 2, False, True)] + [(5, 4, 160, 1, False, True)] * 3 +
-            [(3, 8, 192, 1, False, True)])
-
-# conv_defs name -> (root scope, first conv (depth, activation), blocks, last conv (depth, activation),
-# head conv after the 1x1 pool (depth, activation) or None)
-CONV_DEFS = {
-    "large": ("MobilenetV3", (16, HS), _LARGE, (960, HS), (1280, HS)),
-    "small": ("MobilenetV3", (16, HS), _SMALL, (576, HS), (1024, HS)),
-    "large_minimalistic": ("MobilenetV3", (16, RE), _minimalistic(_LARGE), (960, RE), (1280, RE)),
-    "small_minimalistic": ("MobilenetV3", (16, RE), _minimalistic(_SMALL), (576, RE), (1024, RE)),
-    "edgetpu": ("MobilenetEdgeTPU", (32, RE), [(k, f, d, s, RE, False, fused, res) for k, f, d, s, fused, res
-                                               in _EDGETPU], (1280, RE), None),
-}
-
-
-def root_scope(conv_defs):
-    return CONV_DEFS[conv_defs][0]
-
-
-def v3_layers(conv_defs, depth_multiplier=1.0, finegrain_classification_mode=False):
-    """The network's layers in order, one per end point `layer_<i + 1>`: ("conv", scope, depth, kernel, stride,
-    activation, batch_norm), ("pool",) (the average pool to 1x1) or a `Block` — the one place v3's depth
-    arithmetic lives (slim and native share it)."""
-    _, (first, first_act), blocks, (last, last_act), head = CONV_DEFS[conv_defs]
-
-    def scaled(d, keep=False):
-        return d if keep else make_divisible(d * depth_multiplier)
-
-    depth = scaled(first)
-    layers = [("conv", "Conv", depth, 3, 2, first_act, True)]
-    for index, (kernel, factor, out, stride, act, se, *edge) in enumerate(blocks):
-        fused, residual = edge or (False, True)
-        out, expansion = scaled(out), make_divisible(depth * factor)
-        expansion = expansion if expansion > depth else None
-        squeeze = make_divisible((expansion or depth) / 4) if se else None
-        layers.append(Block("expanded_conv" if index == 0 else f"expanded_conv_{index}", expansion, out, kernel,
-                            stride, act, squeeze, fused, residual))
-        depth = out
-    final = finegrain_classification_mode and head is None  # the multiplier spares the very last conv only
-    layers.append(("conv", "Conv_1", scaled(last, final), 1, 1, last_act, True))
-    if head is not None:
-        layers.append(("pool",))
-        layers.append(("conv", "Conv_2", scaled(head[0], finegrain_classification_mode), 1, 1, head[1], False))
-    return layers
+from zoo.models.mobilenet.arch import HS, Block, root_scope, v3_layers
+from zoo.models.mobilenet.slim import classifier, expanded_conv
 
 
 def hard_swish(x):

@@ -18,10 +18,8 @@ order of its own; drawing per cell keeps the random ops in slim's sequence, so t
 `DeterministicRandomTestTool` a tf_keras native draws exactly the masks the slim graph draws.
 """
 import functools
-import inspect
 
-from zoo.models.nasnet import slim as nasnet_slim
-from zoo.models.nasnet import slim_utils
+from zoo.models.nasnet import arch
 from zoo.nn import kit as kit_of
 
 
@@ -93,7 +91,7 @@ def _drop_path_layers(keras_name):
 
     @register
     class DropPath(keras.layers.Layer):
-        """slim's drop_path at the scheduled keep probability (slim_utils.drop_path_keep_prob): inputs
+        """slim's drop_path at the scheduled keep probability (arch.drop_path_keep_prob): inputs
         [net, noise, step]; training: net * (1 / keep) * floor(keep + noise), in float32 as the original."""
 
         def __init__(self, keep_prob, cell_num, total_num_cells, total_training_steps, **kwargs):
@@ -106,7 +104,7 @@ def _drop_path_layers(keras_name):
             if not training:
                 return net
             ratio = ops.minimum(1.0, step / float(self.total_training_steps))
-            keep = slim_utils.drop_path_keep_prob(self.keep_prob, self.cell_num, self.total_num_cells, ratio)
+            keep = arch.drop_path_keep_prob(self.keep_prob, self.cell_num, self.total_num_cells, ratio)
             mask = ops.cast(ops.floor(keep + noise), net.dtype)
             return net * ops.cast(1.0 / keep, net.dtype) * mask
 
@@ -216,7 +214,7 @@ class _Builder:
         return self.L.Concatenate(axis=3, name=name)([s for s, u in zip(states, used) if not u])
 
     def cell(self, x, prev, spec, scope, filter_scaling, stride, cell_num, name=None):
-        """slim_utils.build_cell; the cell's output layer is `name` (an end point) or `<scope>-cell_output`."""
+        """slim_utils.build_cell (slim); the cell's output layer is `name` (an end point) or `<scope>-cell_output`."""
         filters = int(self.config.num_conv_filters * filter_scaling)
         prev = self.match_previous(prev, x, filters, scope)
         noise = None
@@ -255,24 +253,23 @@ class _Builder:
 # ------------------------------------------------------------------------------------------- the nets
 
 def _arg_scope_defaults(variant):
-    """(weight decay, batch-norm decay, epsilon): the defaults of slim's `<variant>_arg_scope`, read from it."""
-    params = inspect.signature(getattr(nasnet_slim, f"{variant}_arg_scope")).parameters
-    return tuple(params[name].default for name in ("weight_decay", "batch_norm_decay", "batch_norm_epsilon"))
+    """(weight decay, batch-norm decay, epsilon): the defaults of slim's `<variant>_arg_scope`."""
+    return arch.ARG_SCOPES[variant]
 
 
 def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobile", weight_decay=None,
            drop_path_keep_prob=1.0, aux_head=False, **options):
     """Returns (inputs, logits) or, with `aux_head` and classes, (inputs, [logits, aux logits]); num_classes 0
     returns the global pool. `drop_path_keep_prob` < 1 adds drop-path (slim trains CIFAR and the Large nets at
-    0.6 / 0.7 / 0.6, see `nasnet_slim.CONFIGS`); `options`: total_training_steps (where the drop-path schedule
+    0.6 / 0.7 / 0.6, see `arch.CONFIGS`); `options`: total_training_steps (where the drop-path schedule
     reaches full strength), dense_dropout_keep_prob, num_cells, num_conv_filters (NASNet-A N@F: N = num_cells / 3),
     each defaulting to the original's."""
     wd, bn_decay, bn_epsilon = _arg_scope_defaults(variant)
-    config = nasnet_slim.config_for(variant, drop_path_keep_prob=drop_path_keep_prob, **options)
+    config = arch.config_for(variant, drop_path_keep_prob=drop_path_keep_prob, **options)
     pnasnet = variant.startswith("pnasnet")
     imagenet = variant != "nasnet_cifar"
-    total_num_cells = (config.num_cells + nasnet_slim.NUM_STEM_CELLS if pnasnet else
-                       config.num_cells + 2 + (nasnet_slim.NUM_STEM_CELLS if imagenet else 0))
+    total_num_cells = (config.num_cells + arch.NUM_STEM_CELLS if pnasnet else
+                       config.num_cells + 2 + (arch.NUM_STEM_CELLS if imagenet else 0))
     L = k.layers
     inputs = L.Input(input_shape, name="images")
     step = None
@@ -280,14 +277,14 @@ def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobil
         step = _drop_path_layers(k.name)[0](name="global_step")(inputs)
     b = _Builder(k, config, wd if weight_decay is None else weight_decay, bn_decay, bn_epsilon, total_num_cells,
                  step)
-    stem_spec = slim_utils.PNASNET_5 if pnasnet else slim_utils.NASNET_A_REDUCTION
-    normal_spec = slim_utils.PNASNET_5 if pnasnet else slim_utils.NASNET_A_NORMAL
+    stem_spec = arch.PNASNET_5 if pnasnet else arch.NASNET_A_REDUCTION
+    normal_spec = arch.PNASNET_5 if pnasnet else arch.NASNET_A_NORMAL
     if imagenet:
         x = b.bn(b.conv(inputs, int(32 * config.stem_multiplier), 3, "conv0", stride=2, padding="valid"), "conv0_bn")
         outputs = [None, x]
-        filter_scaling = 1.0 / config.filter_scaling_rate ** nasnet_slim.NUM_STEM_CELLS
-        for n in range(nasnet_slim.NUM_STEM_CELLS):
-            last = n == nasnet_slim.NUM_STEM_CELLS - 1
+        filter_scaling = 1.0 / config.filter_scaling_rate ** arch.NUM_STEM_CELLS
+        for n in range(arch.NUM_STEM_CELLS):
+            last = n == arch.NUM_STEM_CELLS - 1
             x = b.cell(x, outputs[-2], stem_spec, f"cell_stem_{n}", filter_scaling, 2, n, "Stem" if last else None)
             outputs.append(x)
             filter_scaling *= config.filter_scaling_rate
@@ -295,9 +292,9 @@ def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobil
         x = b.conv(inputs, int(config.num_conv_filters * config.stem_multiplier), 3, "l1_stem_3x3")
         x = L.Identity(name="Stem")(b.bn(x, "l1_stem_bn"))
         outputs = [None, x]
-    reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
-    aux_cells = nasnet_slim.aux_cells_of(config) if aux_head and num_classes else []
-    filter_scaling, cell_num = 1.0, nasnet_slim.NUM_STEM_CELLS if imagenet else 0
+    reductions = arch.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
+    aux_cells = arch.aux_cells_of(config) if aux_head and num_classes else []
+    filter_scaling, cell_num = 1.0, arch.NUM_STEM_CELLS if imagenet else 0
     prev, aux = None, None
     for n in range(config.num_cells):
         reduce = n in reductions
@@ -307,7 +304,7 @@ def nasnet(k, num_classes=1001, input_shape=(224, 224, 3), variant="nasnet_mobil
             filter_scaling *= config.filter_scaling_rate
         if reduce and not pnasnet:
             r = reductions.index(n)
-            x = b.cell(x, outputs[-2], slim_utils.NASNET_A_REDUCTION, f"reduction_cell_{r}", filter_scaling, 2,
+            x = b.cell(x, outputs[-2], arch.NASNET_A_REDUCTION, f"reduction_cell_{r}", filter_scaling, 2,
                        cell_num, f"Reduction_Cell_{r}")
             cell_num += 1
             outputs.append(x)

@@ -12,62 +12,14 @@ Behaviour kept from the originals on purpose:
   variable scope (`global_step`), before any cell: left to the cells it would be created inside the first cell's scope;
 - the nets rely on their arg scopes for biasless linear convs, batch norm with scale and `FC` as the dense scope.
 """
-import collections
-
 import tensorflow as tf
 import tf_slim as slim
 
-from zoo.models.nasnet import slim_utils
+from zoo.models.nasnet.arch import (ARG_SCOPES, NASNET_A_NORMAL, NASNET_A_REDUCTION, NASNET_CIFAR_CONFIG,
+                                    NASNET_LARGE_CONFIG, NASNET_MOBILE_CONFIG, NUM_STEM_CELLS, PNASNET_5,
+                                    PNASNET_LARGE_CONFIG, PNASNET_MOBILE_CONFIG, aux_cells_of, calc_reduction_layers,
+                                    config_for)
 from zoo.models.nasnet.slim_utils import CellContext, build_cell
-
-
-class Config(collections.namedtuple("Config", (
-        "stem_multiplier dense_dropout_keep_prob num_cells filter_scaling_rate num_conv_filters drop_path_keep_prob "
-        "use_aux_head num_reduction_layers skip_reduction_layer_input total_training_steps use_bounded_activation "
-        "data_format"), defaults=(False, "NHWC"))):
-    """The originals' HParams. num_cells counts the normal cells (NASNet adds its reduction cells between them; PNASNet
-    makes the cells at the reduction indices strided). skip_reduction_layer_input: the normal cell right after a NASNet
-    reduction cell takes as its previous input the output two cells before the reduction (not the one just before
-    it); PNASNet keeps the previous input of its strided cells otherwise. total_training_steps: where the drop-path
-    schedule reaches its final strength. Override with `config._replace(...)`."""
-
-
-NASNET_CIFAR_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=1.0, num_cells=18, filter_scaling_rate=2.0, num_conv_filters=32,
-    drop_path_keep_prob=0.6, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=0,
-    total_training_steps=937500)  # 600 epochs at batch size 32
-NASNET_MOBILE_CONFIG = Config(
-    stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=12, filter_scaling_rate=2.0, num_conv_filters=44,
-    drop_path_keep_prob=1.0, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=0,
-    total_training_steps=250000)
-NASNET_LARGE_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=18, filter_scaling_rate=2.0, num_conv_filters=168,
-    drop_path_keep_prob=0.7, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-PNASNET_MOBILE_CONFIG = Config(
-    stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=9, filter_scaling_rate=2.0, num_conv_filters=54,
-    drop_path_keep_prob=1.0, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-PNASNET_LARGE_CONFIG = Config(
-    stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=12, filter_scaling_rate=2.0, num_conv_filters=216,
-    drop_path_keep_prob=0.6, use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-    total_training_steps=250000)
-CONFIGS = {"nasnet_cifar": NASNET_CIFAR_CONFIG, "nasnet_mobile": NASNET_MOBILE_CONFIG,
-           "nasnet_large": NASNET_LARGE_CONFIG, "pnasnet_mobile": PNASNET_MOBILE_CONFIG,
-           "pnasnet_large": PNASNET_LARGE_CONFIG}
-# The originals' hyper-parameters a user may change (the registry's slim net and the native take them by name).
-OPTIONS = ("drop_path_keep_prob", "total_training_steps", "dense_dropout_keep_prob", "num_cells", "num_conv_filters")
-
-
-def config_for(variant, **overrides):
-    """The variant's `Config` with `OPTIONS` overridden (None keeps the original's value)."""
-    unknown = sorted(set(overrides) - set(OPTIONS))
-    if unknown:
-        raise TypeError(f"{variant} takes no option {unknown}; its options: {list(OPTIONS)}")
-    return CONFIGS[variant]._replace(**{key: v for key, v in overrides.items() if v is not None})
-
-# Stem cells: two stride-2 cells before the first normal cell of the ImageNet nets, at 1/4 and 1/2 of the base width.
-NUM_STEM_CELLS = 2
 
 
 # ------------------------------------------------------------------------------------------------------ arg scopes
@@ -85,24 +37,22 @@ def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
         return sc
 
 
-def nasnet_cifar_arg_scope(weight_decay=5e-4, batch_norm_decay=0.9, batch_norm_epsilon=1e-5):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+def _arg_scope_of(variant):
+    """The variant's arg scope function, its defaults the original's (`arch.ARG_SCOPES`)."""
+    default_decay, default_bn_decay, default_epsilon = ARG_SCOPES[variant]
+
+    def arg_scope(weight_decay=default_decay, batch_norm_decay=default_bn_decay, batch_norm_epsilon=default_epsilon):
+        return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+    arg_scope.__name__ = arg_scope.__qualname__ = f"{variant}_arg_scope"
+    return arg_scope
 
 
-def nasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def nasnet_large_arg_scope(weight_decay=5e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def pnasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
-
-
-def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
-    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+nasnet_cifar_arg_scope = _arg_scope_of("nasnet_cifar")
+nasnet_mobile_arg_scope = _arg_scope_of("nasnet_mobile")
+nasnet_large_arg_scope = _arg_scope_of("nasnet_large")
+pnasnet_mobile_arg_scope = _arg_scope_of("pnasnet_mobile")
+pnasnet_large_arg_scope = _arg_scope_of("pnasnet_large")
 
 
 # ------------------------------------------------------------------------------------------------------ pieces
@@ -176,12 +126,6 @@ def _aux_head(net, num_classes, activation, scope):
             return slim.fully_connected(slim.flatten(aux), num_classes)
 
 
-def aux_cells_of(config):
-    """The aux head follows the last cell before the second reduction."""
-    reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
-    return [reductions[1] - 1] if len(reductions) >= 2 else []
-
-
 def _classifier(net, num_classes, config, end_points, add):
     """`final_layer`: activation, global average pool (end point global_pool, returned when num_classes is falsy),
     dropout, `FC`. As in the original, stopping at Logits or Predictions returns the pre-logits features."""
@@ -212,12 +156,12 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
     _ensure_global_step(config, current_step, stem_reads_step=imagenet)
     with slim.arg_scope([slim.dropout, slim.batch_norm], is_training=is_training):
         if imagenet:
-            net, outputs = _imagenet_stem(images, config, slim_utils.NASNET_A_REDUCTION, ctx)
+            net, outputs = _imagenet_stem(images, config, NASNET_A_REDUCTION, ctx)
         else:
             net, outputs = _cifar_stem(images, config)
         if add("Stem", net):
             return net, end_points
-        reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
+        reductions = calc_reduction_layers(config.num_cells, config.num_reduction_layers)
         aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS if imagenet else 0
         prev_layer = None
@@ -227,7 +171,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
             if n in reductions:
                 filter_scaling *= config.filter_scaling_rate
                 r = reductions.index(n)
-                net = build_cell(net, outputs[-2], slim_utils.NASNET_A_REDUCTION, ctx, f"reduction_cell_{r}",
+                net = build_cell(net, outputs[-2], NASNET_A_REDUCTION, ctx, f"reduction_cell_{r}",
                                  filter_scaling, stride=2, cell_num=cell_num, current_step=current_step)
                 if add(f"Reduction_Cell_{r}", net):
                     return net, end_points
@@ -235,7 +179,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
                 outputs.append(net)
             if not config.skip_reduction_layer_input:
                 prev_layer = outputs[-2]
-            net = build_cell(net, prev_layer, slim_utils.NASNET_A_NORMAL, ctx, f"cell_{n}", filter_scaling,
+            net = build_cell(net, prev_layer, NASNET_A_NORMAL, ctx, f"cell_{n}", filter_scaling,
                              stride=1, cell_num=cell_num, current_step=current_step)
             if add(f"Cell_{n}", net):
                 return net, end_points
@@ -281,10 +225,10 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint):
     activation = _activation(config)
     _ensure_global_step(config, None, stem_reads_step=True)
     with slim.arg_scope([slim.dropout, slim.batch_norm], is_training=is_training):
-        net, outputs = _imagenet_stem(images, config, slim_utils.PNASNET_5, ctx)
+        net, outputs = _imagenet_stem(images, config, PNASNET_5, ctx)
         if add("Stem", net):
             return net, end_points
-        reductions = slim_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
+        reductions = calc_reduction_layers(config.num_cells, config.num_reduction_layers)
         aux_cells = aux_cells_of(config)
         filter_scaling, cell_num = 1.0, NUM_STEM_CELLS
         prev_layer = None
@@ -294,7 +238,7 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint):
                 filter_scaling *= config.filter_scaling_rate
             if config.skip_reduction_layer_input or not reduce:
                 prev_layer = outputs[-2]
-            net = build_cell(net, prev_layer, slim_utils.PNASNET_5, ctx, f"cell_{n}", filter_scaling,
+            net = build_cell(net, prev_layer, PNASNET_5, ctx, f"cell_{n}", filter_scaling,
                              stride=2 if reduce else 1, cell_num=cell_num)
             if add(f"Cell_{n}", net):
                 return net, end_points
@@ -319,3 +263,24 @@ def pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=Non
 
 pnasnet_mobile.default_image_size = 224
 pnasnet_large.default_image_size = 331
+
+
+_NETS = {"nasnet_cifar": nasnet_cifar, "nasnet_mobile": nasnet_mobile, "nasnet_large": nasnet_large,
+         "pnasnet_mobile": pnasnet_mobile, "pnasnet_large": pnasnet_large}
+
+
+def registry_net(variant):
+    """The slim net as the registry calls it, taking the native's options by the same names (`OPTIONS`; unset: the
+    original's) into the net's `Config`; slim builds its auxiliary head and drop-path only when training, as the
+    original (`aux_head=False` leaves the head out)."""
+    fn = _NETS[variant]
+    default_classes = 10 if variant == "nasnet_cifar" else 1001
+
+    def net(images, num_classes=default_classes, is_training=True, final_endpoint=None, aux_head=True, **options):
+        config = config_for(variant, **options)._replace(use_aux_head=int(aux_head))
+        return fn(images, num_classes, is_training, final_endpoint, config=config)
+
+    net.default_image_size = fn.default_image_size
+    net.__name__ = variant
+    return net
+

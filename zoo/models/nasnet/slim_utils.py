@@ -14,49 +14,7 @@ import collections
 import tensorflow as tf
 import tf_slim as slim
 
-# The activation values of bounded-activation nets are clipped to this range after each operation.
-CLIP_BY_VALUE_CAP = 6
-
-
-class Op(collections.namedtuple("Op", "kind kernel layers", defaults=(1, 1))):
-    """One operation of a cell: kind "separable" (`layers` stacked ReLU-separable-BN, only the first strided),
-    "avg_pool", "max_pool" (SAME) or "none" (identity, a strided or projecting 1x1 conv if shapes demand it)."""
-
-
-SEP3, SEP5, SEP7 = Op("separable", 3, 2), Op("separable", 5, 2), Op("separable", 7, 2)
-AVG3, MAX3, IDENTITY = Op("avg_pool", 3), Op("max_pool", 3), Op("none")
-
-
-class CellSpec(collections.namedtuple("CellSpec", "combos used")):
-    """`combos`: five (left op, left state index, right op, right state index); states 0 and 1 are the cell's inputs
-    (the 1x1-projected current input and the matched previous layer), state 2 + i the output of combination i.
-    `used`: one flag per state (7): a state consumed by some combination is not part of the cell's output."""
-
-
-NASNET_A_NORMAL = CellSpec(
-    combos=((SEP5, 0, SEP3, 1),
-            (SEP5, 1, SEP3, 1),
-            (AVG3, 0, IDENTITY, 1),
-            (AVG3, 1, AVG3, 1),
-            (SEP3, 0, IDENTITY, 0)),
-    used=(1, 0, 0, 0, 0, 0, 0))
-
-NASNET_A_REDUCTION = CellSpec(
-    combos=((SEP5, 0, SEP7, 1),
-            (MAX3, 0, SEP7, 1),
-            (AVG3, 0, SEP5, 1),
-            (IDENTITY, 3, AVG3, 2),
-            (SEP3, 2, MAX3, 0)),
-    used=(1, 1, 1, 0, 0, 0, 0))
-
-PNASNET_5 = CellSpec(
-    combos=((SEP5, 1, MAX3, 1),
-            (SEP7, 0, MAX3, 0),
-            (SEP5, 0, SEP3, 0),
-            (SEP3, 4, MAX3, 0),
-            (SEP3, 1, IDENTITY, 0)),
-    used=(1, 1, 0, 0, 0, 0, 0))
-
+from zoo.models.nasnet.arch import CLIP_BY_VALUE_CAP, drop_path_keep_prob
 
 class CellContext(collections.namedtuple(
         "CellContext", "num_conv_filters drop_path_keep_prob total_num_cells total_training_steps "
@@ -69,11 +27,6 @@ class CellContext(collections.namedtuple(
 
     def clip(self, x):
         return tf.clip_by_value(x, -CLIP_BY_VALUE_CAP, CLIP_BY_VALUE_CAP) if self.use_bounded_activation else x
-
-
-def calc_reduction_layers(num_cells, num_reduction_layers):
-    """Cell indices at which the resolution halves: evenly spaced, e.g. 18 cells, 2 reductions -> [6, 12]."""
-    return [int(num_cells * k / (num_reduction_layers + 1)) for k in range(1, num_reduction_layers + 1)]
 
 
 def _channels(x):
@@ -98,14 +51,6 @@ def factorized_reduction(net, output_filters, stride):
     path2 = tf.nn.avg_pool2d(shifted, 1, stride, "VALID")
     path2 = slim.conv2d(path2, output_filters // 2 + output_filters % 2, 1, scope="path2_conv")
     return slim.batch_norm(tf.concat(values=[path1, path2], axis=3), scope="final_path_bn")
-
-
-def drop_path_keep_prob(keep_prob, cell_num, total_num_cells, step_ratio):
-    """The scheduled keep probability (the original's "v3" drop-connect): 1 - keep_prob is scaled by the cell's position
-    (cell_num + 1) / total_num_cells, then by the training progress `step_ratio` = min(1, step / total_training_steps).
-    Pure arithmetic: works on Python numbers, and on a tensor `step_ratio` builds the original's ops."""
-    layer_keep_prob = 1 - (cell_num + 1) / float(total_num_cells) * (1 - keep_prob)
-    return 1 - step_ratio * (1 - layer_keep_prob)
 
 
 def training_step_ratio(total_training_steps, current_step=None):

@@ -2,7 +2,7 @@
 tf_keras), with
 tf-slim's padding arithmetic (`conv2d_same`: explicit padding then VALID for strided convs), its
 `output_stride` (atrous) logic and layer names equal to the slim scopes (`block1.unit_1.bottleneck_v1.conv2`)."""
-from zoo.models.resnet.slim import DEPTHS
+from zoo.models.resnet.arch import DEPTHS
 
 
 class _Builder:

@@ -5,8 +5,7 @@ import functools
 import tensorflow as tf
 from tf_slim.nets import resnet_utils, resnet_v1, resnet_v2
 
-# name -> (depth, tf_slim function, units per block)
-DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3)}
+from zoo.models.resnet.arch import DEPTHS, VERSIONS
 
 
 def _wrap(net_fn):
@@ -24,6 +23,6 @@ def _wrap(net_fn):
 
 
 NETS = {f"resnet_{v}_{d}": _wrap(getattr(module, f"resnet_{v}_{d}"))
-        for v, module in (("v1", resnet_v1), ("v2", resnet_v2)) for d in DEPTHS}
+        for v, module in zip(VERSIONS, (resnet_v1, resnet_v2)) for d in DEPTHS}
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
