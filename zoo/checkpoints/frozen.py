@@ -9,8 +9,8 @@ import tensorflow as tf
 from zoo.checkpoints.io import ArrayReader, CheckpointError, PathLike, check_destination, write_checkpoint
 
 
-def read_frozen_graph(path: PathLike) -> Dict[str, np.ndarray]:
-    """{node name: array} for every floating-point Const node of rank >= 1 (the frozen variables)."""
+def parse_graph_def(path: PathLike) -> "tf.compat.v1.GraphDef":
+    """The binary GraphDef at `path`, or a CheckpointError saying why not."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"No frozen graph at {path!r}.")
@@ -21,6 +21,12 @@ def read_frozen_graph(path: PathLike) -> Dict[str, np.ndarray]:
     except Exception as e:  # protobuf raises its own DecodeError
         raise CheckpointError(f"{path!r} is not a binary GraphDef ({type(e).__name__}: {e}). Pass the "
                               "release's *_frozen.pb file.") from e
+    return graph_def
+
+
+def read_frozen_graph(path: PathLike) -> Dict[str, np.ndarray]:
+    """{node name: array} for every floating-point Const node of rank >= 1 (the frozen variables)."""
+    graph_def = parse_graph_def(path)
     weights = {}
     for node in graph_def.node:
         if node.op != "Const" or node.attr["dtype"].type not in (tf.float32.as_datatype_enum,

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 import zoo.migration.ops  # noqa: F401  (the built-in translations, registered before any of the user's)
+from zoo.fs import write_text
 from zoo.migration.parity import ParityReport, check_parity
 from zoo.migration.source import FrozenGraph, MigrationError, from_frozen_graph, from_meta_graph, from_net_fn
 from zoo.migration.translate import OPS, Program, UnsupportedGraphError, register_op, translate
@@ -48,21 +49,14 @@ class Migration:
         if not overwrite and any(os.path.exists(os.path.join(directory, n)) for n in names):
             raise FileExistsError(f"{directory} already holds a migration; pass overwrite=True (--overwrite).")
         os.makedirs(directory, exist_ok=True)
-        _write_text(os.path.join(directory, "model.py"), self.source)
+        write_text(os.path.join(directory, "model.py"), self.source)
         tmp = os.path.join(directory, ".model.keras.tmp.keras")
         self.model.save(tmp)
         os.replace(tmp, os.path.join(directory, "model.keras"))
         write_checkpoint(self.weights, os.path.join(directory, "weights.ckpt"), overwrite=True)
-        _write_text(os.path.join(directory, "parity.json"), json.dumps(self.parity.to_dict(), indent=1) + "\n")
-        _write_text(os.path.join(directory, "parity.txt"), str(self.parity) + "\n")
+        write_text(os.path.join(directory, "parity.json"), json.dumps(self.parity.to_dict(), indent=1) + "\n")
+        write_text(os.path.join(directory, "parity.txt"), str(self.parity) + "\n")
         return directory
-
-
-def _write_text(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def build_from_source(source: str, name: str = "migrated_model"):

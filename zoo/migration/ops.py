@@ -21,13 +21,24 @@ def _hw(values, node, t, what):
     return values[1] if values[1] == values[2] else (values[1], values[2])
 
 
-def _padding(t, node, x):
+def _window(t, node, w) -> tuple:
+    """A convolution's kernel size and its strides / padding / dilation keywords (defaults left out)."""
+    kernel = w.value.shape[:2]
+    size = int(kernel[0]) if kernel[0] == kernel[1] else tuple(int(k) for k in kernel)
+    kwargs = dict(strides=_hw(t.attr(node, "strides"), node, t, "strides"), padding=_padding(t, node))
+    dilation = _hw(t.attr(node, "dilations", [1, 1, 1, 1]), node, t, "dilations")
+    if dilation != 1:
+        kwargs["dilation_rate"] = dilation
+    return size, kwargs
+
+
+def _padding(t, node):
     """Keras' padding for a TF op ('same' / 'valid' are TF's on every Keras backend)."""
     padding = t.attr(node, "padding")
     if padding == "EXPLICIT":
         raise UnsupportedGraphError(f"{node.op} at {t.where(node)} pads explicitly {t.attr(node, 'explicit_paddings')}"
                                     "; write the padding as tf.pad before a VALID convolution.")
-    return x, padding.lower()
+    return padding.lower()
 
 
 def _kernel_kind(t, node, w: Const, slim_leaf: str, layers_leaf: str) -> tuple:
@@ -77,13 +88,7 @@ def _conv2d(t, node, inputs):
     _nhwc(t, node)
     x, w = t.sym(inputs[0], node), t.weight(inputs[1], node)
     scope, kind = _kernel_kind(t, node, w, "weights", "kernel")
-    x, padding = _padding(t, node, x)
-    kwargs = dict(strides=_hw(t.attr(node, "strides"), node, t, "strides"), padding=padding)
-    dilation = _hw(t.attr(node, "dilations", [1, 1, 1, 1]), node, t, "dilations")
-    if dilation != 1:
-        kwargs["dilation_rate"] = dilation
-    kernel = w.value.shape[:2]
-    size = int(kernel[0]) if kernel[0] == kernel[1] else tuple(int(k) for k in kernel)
+    size, kwargs = _window(t, node, w)
     return _layer_with_bias(t, node, "layers.Conv2D", x, w, scope, kind, (int(w.value.shape[3]), size),
                             {**kwargs, **_regularizer(t, w)})
 
@@ -94,13 +99,7 @@ def _depthwise(t, node, inputs):
     _nhwc(t, node)
     x, w = t.sym(inputs[0], node), t.weight(inputs[1], node)
     scope, kind = _kernel_kind(t, node, w, "depthwise_weights", "depthwise_kernel")
-    x, padding = _padding(t, node, x)
-    kernel = w.value.shape[:2]
-    size = int(kernel[0]) if kernel[0] == kernel[1] else tuple(int(k) for k in kernel)
-    kwargs = dict(strides=_hw(t.attr(node, "strides"), node, t, "strides"), padding=padding)
-    dilation = _hw(t.attr(node, "dilations", [1, 1, 1, 1]), node, t, "dilations")
-    if dilation != 1:
-        kwargs["dilation_rate"] = dilation
+    size, kwargs = _window(t, node, w)
     if int(w.value.shape[3]) != 1:
         kwargs["depth_multiplier"] = int(w.value.shape[3])
     pointwise = _pointwise_after(t, node, scope, kind)

@@ -245,15 +245,10 @@ def from_meta_graph(meta_graph, checkpoint=None, inputs=None, outputs=None,
 
 def from_frozen_graph(path, inputs=None, outputs=None, input_shape: Sequence[int] | None = None) -> FrozenGraph:
     """A frozen GraphDef (`.pb`, weights as Const nodes), as TF-Slim's releases shipped them."""
+    from zoo.checkpoints.frozen import parse_graph_def
+
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise MigrationError(f"No frozen graph at {path!r}.")
-    graph_def = tf.compat.v1.GraphDef()
-    try:
-        with open(path, "rb") as f:
-            graph_def.ParseFromString(f.read())
-    except Exception as e:  # protobuf's DecodeError
-        raise MigrationError(f"{path!r} is not a binary GraphDef ({type(e).__name__}); pass a frozen .pb.") from e
+    graph_def = parse_graph_def(path)
     outputs = _check_outputs(graph_def, outputs, path)
     graph_def = tf.compat.v1.graph_util.extract_sub_graph(graph_def, [_node_name(o) for o in outputs])
     input_names = _inputs_of(graph_def, inputs, path)

@@ -13,6 +13,7 @@ from typing import Callable, Protocol, SupportsFloat
 import ml_collections
 
 from zoo.errors import NonFiniteLossError
+from zoo.fs import write_text
 
 Log = Callable[[str], None]
 
@@ -109,11 +110,7 @@ def drive(c: ml_collections.ConfigDict, total_steps: int, steps: Steps, log: Log
 
 def write_results(workdir: str, name: str, results: dict) -> None:
     """`workdir/name` as JSON, written whole or not at all (a kill never leaves half a results file)."""
-    os.makedirs(workdir, exist_ok=True)
-    tmp = os.path.join(workdir, f".{name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(tmp, os.path.join(workdir, name))
+    write_text(os.path.join(workdir, name), json.dumps(results, indent=2))
 
 
 def log_eval(log: Log, what: str | None, metrics: dict) -> None:

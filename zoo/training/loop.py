@@ -19,6 +19,7 @@ from absl import logging
 import zoo
 from zoo.data import dataset_info
 from zoo.nn import keras_of, kit
+from zoo.slim_names import under
 from zoo.training.config import scopes, validate
 from zoo.training.driver import Log, drive, finish, log_eval, write_results
 from zoo.training.ema import ExponentialMovingAverage
@@ -66,7 +67,7 @@ def trainable_variables(model, trainable_scopes: tuple[str, ...]) -> list:
     if not trainable_scopes:
         return model.trainable_variables
     named = zoo.slim_variables(model)
-    chosen = {id(v) for n, v in named.items() if any(n.startswith(s.rstrip("/") + "/") for s in trainable_scopes)}
+    chosen = {id(v) for n, v in named.items() if under(n, trainable_scopes)}
     if not chosen:
         raise ValueError(f"trainable_scopes {list(trainable_scopes)} match no variable; scopes look like "
                          f"{sorted(named)[:3]}")

@@ -13,16 +13,14 @@ import tf_slim as slim
 
 import zoo
 from zoo.compat import tf1_graph
+from zoo.slim_graph import build_slim
+from zoo.slim_names import under
 from zoo.data import dataset_info
 from zoo.training.config import scopes
 from zoo.training.driver import Log, drive, finish
 from zoo.training.inputs import datasets, num_classes
 from zoo.training.optimizers import create_tf1_optimizer, steps_for
 from zoo.training.workdir import read_newest
-
-
-def _under(name: str, scope_list: tuple[str, ...]) -> bool:
-    return any(name == s.rstrip("/") or name.startswith(s.rstrip("/") + "/") for s in scope_list)
 
 
 class _Graph(NamedTuple):
@@ -43,11 +41,10 @@ def _build_graph(c: ml_collections.ConfigDict, total_steps: int) -> _Graph:
     classes = num_classes(c)
     images, labels = tf.compat.v1.data.make_one_shot_iterator(
         datasets(c, "train", c.train_image_size or spec.image_size, True)).get_next()
-    scope_kwargs, net_kwargs = spec.split_kwargs({"weight_decay": c.weight_decay})
+    options = {"weight_decay": c.weight_decay}
     if spec.takes("dropout_keep_prob"):
-        net_kwargs["dropout_keep_prob"] = c.dropout_keep_prob
-    with slim.arg_scope(spec.slim_arg_scope(**scope_kwargs)):
-        logits, _ = spec.slim_net(images, num_classes=classes, is_training=True, **net_kwargs)
+        options["dropout_keep_prob"] = c.dropout_keep_prob
+    logits, _ = build_slim(spec, images, classes, True, **options)
     onehot = tf.one_hot(labels, classes)
     loss = tf.compat.v1.losses.softmax_cross_entropy(onehot, logits, label_smoothing=c.label_smoothing)
     total_loss = loss + tf.compat.v1.losses.get_regularization_loss()
@@ -55,7 +52,7 @@ def _build_graph(c: ml_collections.ConfigDict, total_steps: int) -> _Graph:
     optimizer = create_tf1_optimizer(c, total_steps, step)
     trainable = tf.compat.v1.trainable_variables()
     if c.trainable_scopes:
-        trainable = [v for v in trainable if _under(v.op.name, scopes(c.trainable_scopes))]
+        trainable = [v for v in trainable if under(v.op.name, scopes(c.trainable_scopes))]
     grads_and_vars = [(g, v) for g, v in optimizer.compute_gradients(total_loss, var_list=trainable)
                       if g is not None]
     finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in [total_loss] + [g for g, _ in grads_and_vars]])
@@ -84,7 +81,7 @@ def _init_from_checkpoint(c: ml_collections.ConfigDict) -> None:
     excluded = scopes(c.checkpoint_exclude_scopes)
     keys = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
     assignment = {v.op.name: v for v in slim.get_model_variables()
-                  if not _under(v.op.name, excluded) and (v.op.name in keys or not c.ignore_missing_vars)}
+                  if not under(v.op.name, excluded) and (v.op.name in keys or not c.ignore_missing_vars)}
     tf.compat.v1.train.init_from_checkpoint(prefix, assignment)
 
 
