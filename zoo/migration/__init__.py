@@ -37,7 +37,7 @@ class Migration:
     weights: dict
     frozen: FrozenGraph
     program: Program
-    images: np.ndarray
+    images: dict  # the parity inputs, {input name: array}
 
     def save(self, directory, overwrite: bool = False) -> str:
         """Write model.py, model.keras, weights.ckpt (a TF1 name-based checkpoint), parity.json and parity.txt
@@ -97,7 +97,8 @@ def migrate(net_fn: Callable | str | None = None, *, meta_graph=None, frozen_gra
         inputs, outputs: input placeholder and output tensor names (graphs), or end points to output (net_fn).
         input_shape: (H, W, C) where the graph leaves it open (required for net_fn).
         arg_scope: for net_fn, a function returning slim's arg scope (as `nets_factory` pairs them).
-        images: the parity inputs (default: seeded uniform [-1, 1) images, batch 2).
+        images: the parity inputs: an array, or {input name: array} for several inputs (default: seeded uniform
+            [-1, 1) images, batch 2).
         backends: other Keras backends to check parity on besides this process's ("jax", "torch",
             "tensorflow"), each in its own process.
         tolerance: largest difference allowed, relative to each tensor's largest magnitude (at least 1).
@@ -143,8 +144,17 @@ def _assign(model, weights: dict, origin: str):
         variables[name].assign(value)
 
 
-def _parity_images(program: Program, images, seed) -> np.ndarray:
-    if images is not None:
-        return np.asarray(images, np.float32)
-    (_, _, shape), = program.inputs[:1] or [(None, None, None)]
-    return np.random.RandomState(seed).uniform(-1, 1, (2, *shape)).astype(np.float32)
+def _parity_images(program: Program, images, seed) -> dict:
+    """{input name: array}: the images given (an array for a one-input graph, else a dict by input name), or seeded
+    uniform [-1, 1) ones, batch 2."""
+    names = [name for _, name, _ in program.inputs]
+    if images is None:
+        rng = np.random.RandomState(seed)
+        return {name: rng.uniform(-1, 1, (2, *shape)).astype(np.float32) for _, name, shape in program.inputs}
+    if not isinstance(images, dict):
+        if len(names) != 1:
+            raise MigrationError(f"The graph has inputs {names}: pass images={{name: array}}.")
+        images = {names[0]: images}
+    if sorted(images) != sorted(names):
+        raise MigrationError(f"images= has inputs {sorted(images)}; the graph's are {names}.")
+    return {name: np.asarray(images[name], np.float32) for name in names}

@@ -57,14 +57,15 @@ def _compare(reference, actual) -> tuple:
     return diff, diff / max(1.0, float(np.abs(reference).max()) if reference.size else 1.0)
 
 
-def keras_outputs(model, layer_names, images) -> list:
-    """The model's outputs, then each named layer's output, on `images`."""
+def keras_outputs(model, layer_names, images: dict) -> list:
+    """The model's outputs, then each named layer's output, on `images` ({input name: array})."""
     import keras
 
     outputs = list(model.outputs) + [model.get_layer(n).output for n in layer_names]
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, outputs)
-    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in probe(images, training=False)]
+    feed = [images[i.name] for i in model.inputs]
+    probe = keras.Model(model.inputs[0] if len(feed) == 1 else model.inputs, outputs)
+    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in probe(feed[0] if len(feed) == 1 else feed,
+                                                                      training=False)]
 
 
 def _row(reference, actual, output_names, layer_tensors, tolerance) -> dict:
@@ -76,13 +77,13 @@ def _row(reference, actual, output_names, layer_tensors, tolerance) -> dict:
     return {"outputs": outputs, "layers": layers, "first_divergence": first}
 
 
-def check_parity(frozen, program, source, model, images, backends=(), tolerance=1e-4) -> ParityReport:
+def check_parity(frozen, program, source, model, images: dict, backends=(), tolerance=1e-4) -> ParityReport:
+    """`images`: {input name: array}."""
     import keras
 
     names = list(program.layer_tensors)
     fetches = list(frozen.outputs) + [program.layer_tensors[n] for n in names]
-    feed = images if isinstance(images, dict) else {frozen.inputs[0]: images}
-    reference = run_graph(frozen, feed, fetches)
+    reference = run_graph(frozen, images, fetches)
     rows = {keras.backend.backend(): _row(reference, keras_outputs(model, names, images), frozen.outputs,
                                           program.layer_tensors, tolerance)}
     for backend in backends:
@@ -100,7 +101,7 @@ def _in_process_of(backend, source, weights, names, images) -> list:
         with open(os.path.join(work, "model.py"), "w") as f:
             f.write(source)
         np.savez(os.path.join(work, "weights.npz"), **weights)
-        np.save(os.path.join(work, "images.npy"), images)
+        np.savez(os.path.join(work, "images.npz"), **images)
         with open(os.path.join(work, "layers.json"), "w") as f:
             json.dump(names, f)
         env = {**os.environ, "KERAS_BACKEND": backend}

@@ -258,8 +258,12 @@ def from_frozen_graph(path, inputs=None, outputs=None, input_shape: Sequence[int
 
 def run_graph(frozen: FrozenGraph, images: dict, fetches: Sequence[str]) -> list:
     """The reference: the frozen graph run by TensorFlow as a TF1 graph."""
+    # Grappler off: on a frozen graph it folds and copies the weight constants (24 of VGG-16's 25 s); the graph is
+    # then run op by op as written, which is what the reference should be.
+    config = tf.compat.v1.ConfigProto()
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
     with tf1_graph() as graph:
         tf.import_graph_def(frozen.graph_def, name="")
-        with tf.compat.v1.Session(graph=graph) as session:
+        with tf.compat.v1.Session(graph=graph, config=config) as session:
             feed = {_tensor_name(k): np.asarray(v) for k, v in images.items()}
             return session.run([_tensor_name(f) for f in fetches], feed)

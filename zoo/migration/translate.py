@@ -157,6 +157,8 @@ class Translator:
         self._names: set = set()
         self._vars: set = set()
         self.blocks = _normalization_blocks(self)
+        self.shared = _shared_scopes(self)  # scopes whose variables several ops use (TF1 reuse): one Keras layer
+        self._shared_layers: dict = {}
 
     # -- reading the graph --------------------------------------------------------------------------------
     def shape(self, tensor: str) -> tuple:
@@ -177,16 +179,17 @@ class Translator:
             return tf.as_dtype(a.type).name
         return getattr(a, kind) if kind else default
 
+    def const_node(self, tensor: str):
+        """The Const node behind `tensor` (through Identity reads), or None."""
+        node = self.nodes.get(tensor.split(":")[0].lstrip("^"))
+        while node is not None and node.op in ("Identity", "Snapshot") and node.input:
+            node = self.nodes[node.input[0].split(":")[0]]
+        return node if node is not None and node.op == "Const" else None
+
     def const_of(self, tensor: str):
         """The Const behind `tensor` (through Identity reads), or None."""
-        node = self.nodes.get(tensor.split(":")[0].lstrip("^"))
-        if node is None:
-            return None
-        while node.op in ("Identity", "Snapshot") and node.input:
-            node = self.nodes[node.input[0].split(":")[0]]
-        if node.op != "Const":
-            return None
-        return Const(tf.make_ndarray(node.attr["value"].tensor), node.name)
+        node = self.const_node(tensor)
+        return None if node is None else Const(tf.make_ndarray(node.attr["value"].tensor), node.name)
 
     def where(self, node) -> str:
         return f"node {node.name!r} (scope {_scope(node.name) or '<root>'!r})"
@@ -240,8 +243,16 @@ class Translator:
         else:
             syms, arg = [inputs], "{0}"
         out = Sym(self._var(scope), self.shape(tensor))
-        self.statements.append(Statement(out.var, f"{cls}({call})({arg})", [s.var for s in syms]))
-        self.layer_tensors[name] = tensor
+        if scope not in self.shared:
+            self.statements.append(Statement(out.var, f"{cls}({call})({arg})", [s.var for s in syms]))
+            self.layer_tensors[name] = tensor
+            return out
+        if scope not in self._shared_layers:  # defined once, called at each use (its output is per call)
+            self._shared_layers[scope] = self._var(scope + "/layer")
+            self.statements.append(Statement(self._shared_layers[scope], f"{cls}({call})", []))
+        else:
+            self._names.discard(name)
+        self.statements.append(Statement(out.var, f"{self._shared_layers[scope]}({arg})", [s.var for s in syms]))
         return out
 
     def call(self, fn: str, args, tensor: str, **kwargs) -> Sym:
@@ -421,6 +432,20 @@ def _const_node(name, value):
     node.attr["dtype"].type = tf.as_dtype(value.dtype).as_datatype_enum
     node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value))
     return node
+
+
+_WEIGHT_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul", "Conv2DBackpropInput")
+
+
+def _shared_scopes(t: "Translator") -> set:
+    """Scopes of the weights that more than one op reads (a TF1 variable reused, as siamese towers do)."""
+    uses = collections.Counter()
+    for node in t.nodes.values():
+        if node.op in _WEIGHT_OPS:
+            weight = t.const_node(node.input[1])
+            if weight is not None:
+                uses[weight.name] += 1
+    return {_scope(name) for name, count in uses.items() if count > 1}
 
 
 # -- normalizations slim writes as ops (layer norm, instance norm, batch norm on 2-D inputs) --------------------

@@ -30,6 +30,10 @@ class ExponentialMovingAverage(tf.Module):
             decay, num_updates=step if isinstance(step, int) else _tf_variable(step))
         self._ema.apply(self._wrapped)  # makes the shadows, equal to the variables (the update leaves them so)
         self.shadows = [self._ema.average(v) for v in self._wrapped]
+        # Even eagerly, tf.train's EMA records each averaged variable in the global graph's
+        # MOVING_AVERAGE_VARIABLES collection, which would keep every run's variables alive in a long process.
+        collection = tf.compat.v1.get_collection_ref(tf.compat.v1.GraphKeys.MOVING_AVERAGE_VARIABLES)
+        collection[:] = [v for v in collection if not any(v is w for w in self._wrapped)]
 
     def update(self) -> None:
         """Move every shadow toward its variable, at the decay of the current step."""
