@@ -1,8 +1,13 @@
-"""The kit's own layers against the Keras layers they stand for (zoo/nn.py)."""
+"""The kit's own layers against the Keras layers they stand for (zoo/nn/), and what a builder reaches through a kit."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import ROOT
 from zoo.nn import kit
 
 
@@ -124,3 +129,27 @@ def test_initializers_draw_tf1s_distributions(keras):
         other = np.asarray(k.TruncatedNormal(mean=0.5, stddev=0.2, seed=4)((400, 500)))
         np.testing.assert_array_equal(again, values)
         assert not np.array_equal(other, values)
+
+
+@pytest.mark.parametrize("keras", ["keras", "tf_keras"])
+def test_kit_layers_give_the_corrected_classes_under_their_registered_names(keras):
+    """`k.layers` is Keras' namespace but for the kit's batch norm and average pool, so a builder writing
+    `k.layers.AveragePooling2D` gets the torch-correct pool; zoo's classes keep the names `.keras` files store."""
+    k = kit(keras)
+    assert k.layers.AveragePooling2D is k.AveragePooling2D and k.layers.BatchNormalization is k.BatchNormalization
+    assert k.layers.Conv2D is k.keras.layers.Conv2D and k.layers.Layer is k.keras.layers.Layer
+    own = [k.TruncatedNormal, k.VarianceScaling, k.LocalResponseNormalization, k.FullyConnectedConv2D]
+    if keras == "keras":
+        own += [k.BatchNormalization, k.AveragePooling2D]
+        assert k.AveragePooling2D is not k.keras.layers.AveragePooling2D
+    registered_name = (k.keras.saving if keras == "keras" else k.keras.utils).get_registered_name
+    assert [registered_name(cls) for cls in own] == [f"zoo>{cls.__name__}" for cls in own]
+
+
+def test_each_keras_is_imported_only_for_its_kit():
+    """`import zoo.nn` imports no Keras; the Keras 3 kit imports no tf_keras."""
+    probe = ("import sys; import zoo.nn as nn; before = [m for m in ('keras', 'tf_keras') if m in sys.modules]; "
+             "nn.kit('keras'); print(before, [m for m in ('keras', 'tf_keras') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.stdout.strip() == "[] ['keras']", out.stdout + out.stderr

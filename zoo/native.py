@@ -10,7 +10,7 @@ import functools
 import json
 
 from zoo.implementation import SlimNamed
-from zoo.nn import KERASES, kit
+from zoo.nn import KERASES, Kit, keras_class, keras_of, kit
 from zoo.registry import check_image_size, get_spec
 from zoo.slim_names import SEPARATOR, layer_name, under
 
@@ -43,110 +43,102 @@ def _feature_output(k, inputs, outputs, spec, pooling):
     return x
 
 
-def _define(keras_name):
-    k = kit(keras_name)
-    register = (k.keras.saving.register_keras_serializable if keras_name == "keras" else
-                k.keras.utils.register_keras_serializable)
+class NativeModel(SlimNamed):
+    """A TF-Slim architecture as a plain functional Keras model (the class of one Keras: `native_class(keras)`).
 
-    @register(package="zoo")
-    class NativeModel(SlimNamed, k.Model):
-        """A TF-Slim architecture as a plain functional Keras model.
+    Args:
+        arch: a registered name (`zoo.list_models()`).
+        num_classes: classifier size (default: the published checkpoints'); 0 gives slim's feature output.
+        image_size: input resolution (default: the architecture's).
+        include_top: False returns the last feature map (`pooling` "avg" | "max" pools it).
+        pretrained_cfg: the `weights_manifest.json` entry of the weights it was made for, or None.
+        **build_kwargs: the architecture's options (weight_decay, dropout_keep_prob, depth_multiplier, ...).
 
-        Args:
-            arch: a registered name (`zoo.list_models()`).
-            num_classes: classifier size (default: the published checkpoints'); 0 gives slim's feature output.
-            image_size: input resolution (default: the architecture's).
-            include_top: False returns the last feature map (`pooling` "avg" | "max" pools it).
-            pretrained_cfg: the `weights_manifest.json` entry of the weights it was made for, or None.
-            **build_kwargs: the architecture's options (weight_decay, dropout_keep_prob, depth_multiplier, ...).
+    Calling it returns the logits only; extra heads (Inception v3's `AuxLogits`) keep their layers and
+    weights in the model and are end points (`zoo.features.end_points_model`).
+    """
+    _extra_heads = False
+    _kit: Kit  # the Keras it is built with (set by native_class)
 
-        Calling it returns the logits only; extra heads (Inception v3's `AuxLogits`) keep their layers and
-        weights in the model and are end points (`zoo.features.end_points_model`).
-        """
-        _extra_heads = False
+    def __init__(self, arch, num_classes=None, image_size=None, include_top=True, pooling=None,
+                 pretrained_cfg=None, name=None, trainable=True, **build_kwargs):
+        spec = get_spec(arch)
+        num_classes = spec.num_classes if num_classes is None else num_classes
+        image_size = check_image_size(spec, image_size or spec.image_size)
+        if pooling is not None and include_top:
+            raise ValueError("pooling= applies with include_top=False.")
+        inputs, outputs = spec.native(self._kit, num_classes=num_classes,
+                                      input_shape=(image_size, image_size, spec.channels), **build_kwargs)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if not include_top:
+            outputs = [_feature_output(self._kit, inputs, outputs, spec, pooling)]
+        super().__init__(inputs, outputs if len(outputs) > 1 else outputs[0],
+                         name=name or spec.mapping.root or arch)
+        self.trainable = trainable
+        self._extra_heads = len(outputs) > 1
+        # Set past Keras' attribute tracking: plain configuration, not layers or weights.
+        object.__setattr__(self, "_zoo_config", dict(
+            arch=arch, num_classes=num_classes, image_size=image_size, include_top=include_top,
+            pooling=pooling, pretrained_cfg=json.loads(json.dumps(pretrained_cfg)), **build_kwargs))
 
-        def __init__(self, arch, num_classes=None, image_size=None, include_top=True, pooling=None,
-                     pretrained_cfg=None, name=None, trainable=True, **build_kwargs):
-            spec = get_spec(arch)
-            num_classes = spec.num_classes if num_classes is None else num_classes
-            image_size = check_image_size(spec, image_size or spec.image_size)
-            if pooling is not None and include_top:
-                raise ValueError("pooling= applies with include_top=False.")
-            inputs, outputs = spec.native(k, num_classes=num_classes,
-                                          input_shape=(image_size, image_size, spec.channels), **build_kwargs)
-            outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-            if not include_top:
-                outputs = [_feature_output(k, inputs, outputs, spec, pooling)]
-            super().__init__(inputs, outputs if len(outputs) > 1 else outputs[0],
-                             name=name or spec.mapping.root or arch)
-            self.trainable = trainable
-            self._extra_heads = len(outputs) > 1
-            # Set past Keras' attribute tracking: plain configuration, not layers or weights.
-            object.__setattr__(self, "_zoo_config", dict(
-                arch=arch, num_classes=num_classes, image_size=image_size, include_top=include_top,
-                pooling=pooling, pretrained_cfg=json.loads(json.dumps(pretrained_cfg)), **build_kwargs))
+    # -- what the model is ------------------------------------------------------------------------------
+    @property
+    def arch(self):
+        return self._zoo_config["arch"]
 
-        # -- what the model is ------------------------------------------------------------------------------
-        @property
-        def arch(self):
-            return self._zoo_config["arch"]
+    @property
+    def image_size(self):
+        return self._zoo_config["image_size"]
 
-        @property
-        def image_size(self):
-            return self._zoo_config["image_size"]
+    @property
+    def build_kwargs(self):
+        """The architecture options it was built with (what `get_config` carries besides the basics)."""
+        basics = ("arch", "num_classes", "image_size", "include_top", "pooling", "pretrained_cfg")
+        return {key: v for key, v in self._zoo_config.items() if key not in basics}
 
-        @property
-        def build_kwargs(self):
-            """The architecture options it was built with (what `get_config` carries besides the basics)."""
-            basics = ("arch", "num_classes", "image_size", "include_top", "pooling", "pretrained_cfg")
-            return {key: v for key, v in self._zoo_config.items() if key not in basics}
+    @property
+    def pretrained_cfg(self):
+        """The manifest entry of the weights this model was made for (timm's pretrained_cfg), or None."""
+        return self._zoo_config["pretrained_cfg"]
 
-        @property
-        def pretrained_cfg(self):
-            """The manifest entry of the weights this model was made for (timm's pretrained_cfg), or None."""
-            return self._zoo_config["pretrained_cfg"]
+    @property
+    def keras(self):
+        return self._kit.name
 
-        @property
-        def keras(self):
-            return keras_name
+    def slim_variables(self):
+        """{slim_name: variable} through the architecture's mapping."""
+        return self.slim_mapping.native_variables(self)
 
-        def slim_variables(self):
-            """{slim_name: variable} through the architecture's mapping."""
-            return self.slim_mapping.native_variables(self)
+    # -- Keras ------------------------------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        outputs = super().call(inputs, training=training, mask=mask)
+        return outputs[0] if self._extra_heads else outputs
 
-        # -- Keras ------------------------------------------------------------------------------------------
-        def call(self, inputs, training=None, mask=None):
-            outputs = super().call(inputs, training=training, mask=mask)
-            return outputs[0] if self._extra_heads else outputs
+    def compute_output_spec(self, *args, **kwargs):  # Keras 3: symbolic calls (keras.Input, Sequential)
+        outputs = super().compute_output_spec(*args, **kwargs)
+        return outputs[0] if self._extra_heads else outputs
 
-        def compute_output_spec(self, *args, **kwargs):  # Keras 3: symbolic calls (keras.Input, Sequential)
-            outputs = super().compute_output_spec(*args, **kwargs)
-            return outputs[0] if self._extra_heads else outputs
+    def compute_output_shape(self, input_shape):
+        outputs = super().compute_output_shape(input_shape)
+        return outputs[0] if self._extra_heads else outputs
 
-        def compute_output_shape(self, input_shape):
-            outputs = super().compute_output_shape(input_shape)
-            return outputs[0] if self._extra_heads else outputs
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **json.loads(json.dumps(self._zoo_config))}
 
-        def get_config(self):
-            return {"name": self.name, "trainable": self.trainable, **json.loads(json.dumps(self._zoo_config))}
-
-        @classmethod
-        def from_config(cls, config):
-            return cls(**config)
-
-    NativeModel.__qualname__ = NativeModel.__name__
-    return NativeModel
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 @functools.lru_cache(maxsize=None)
 def native_class(keras: str = "keras"):
-    """The `NativeModel` class of one Keras ("keras" = Keras 3 on any backend, or "tf_keras")."""
-    return _define(kit(keras).name)
+    """The `NativeModel` class of one Keras ("keras" = Keras 3 on any backend, or "tf_keras"), registered as
+    `zoo>NativeModel`."""
+    k = kit(keras)
+    return keras_class(NativeModel, k.Model, _kit=k)
 
 
 def is_native(model) -> bool:
-    from zoo.nn import keras_of
-
     try:
         return isinstance(model, native_class(keras_of(model)))
     except TypeError:

@@ -4,10 +4,13 @@
 Each says its TF1 variable names in `slim_weights`, which `zoo.checkpoints.mapping` reads, so a migrated model maps
 to its TF1 checkpoint by the one naming rule whichever library built the original.
 """
-import keras
+import functools
+
 from keras import layers, ops
 
-_register = keras.saving.register_keras_serializable(package="zoo.migration")
+from zoo.nn import register
+
+_register = functools.partial(register, package="zoo.migration")
 
 
 def _tf1_layers_variant(base, weights: dict):

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import ml_collections
 
+from zoo.nn import KerasBase, keras_class
+
 Builder = Callable[[Any, Any, ml_collections.ConfigDict], Any]  # (optimizers namespace, learning rate, config)
 
 
@@ -69,32 +71,31 @@ def check_schedule(name: str) -> None:
         raise ValueError(f"Unknown learning-rate schedule {name!r}; choose one of {list(SCHEDULES)}.")
 
 
+class WarmupThen(KerasBase):
+    """Linear warm-up from 0 over `warmup_steps`, then `schedule` (shifted to start after warm-up). Keras'
+    CosineDecay has a warm-up of its own, but fixed, exponential and polynomial have none: one wrapper serves all
+    four. Each Keras' optimizers take only their own schedules: `_warmup_then(keras)` is this on `keras`' base."""
+
+    def __init__(self, schedule, peak, warmup_steps):
+        self.schedule, self.peak, self.warmup_steps = schedule, peak, warmup_steps
+
+    def __call__(self, step):
+        import tensorflow as tf
+
+        step = tf.cast(step, tf.float32)
+        warm = self.peak * step / max(self.warmup_steps, 1)
+        after = self.schedule(tf.maximum(step - self.warmup_steps, 0.0))
+        return tf.where(step < self.warmup_steps, warm, after)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+
+
 @functools.lru_cache(maxsize=None)
 def _warmup_then(keras: ModuleType) -> type:
-    """The warm-up wrapper as a schedule class of `keras` (each Keras' optimizers take only their own). Keras'
-    CosineDecay has a warm-up of its own, but fixed, exponential and polynomial have none: one wrapper serves
-    all four."""
-
-    base: Any = keras.optimizers.schedules.LearningRateSchedule
-
-    class WarmupThen(base):
-        """Linear warm-up from 0 over `warmup_steps`, then `schedule` (shifted to start after warm-up)."""
-
-        def __init__(self, schedule, peak, warmup_steps):
-            self.schedule, self.peak, self.warmup_steps = schedule, peak, warmup_steps
-
-        def __call__(self, step):
-            import tensorflow as tf
-
-            step = tf.cast(step, tf.float32)
-            warm = self.peak * step / max(self.warmup_steps, 1)
-            after = self.schedule(tf.maximum(step - self.warmup_steps, 0.0))
-            return tf.where(step < self.warmup_steps, warm, after)
-
-        def get_config(self):
-            return {"peak": self.peak, "warmup_steps": self.warmup_steps}
-
-    return WarmupThen
+    """`WarmupThen` as a schedule class of `keras` (not registered for saving, as before: its config leaves out
+    the wrapped schedule)."""
+    return keras_class(WarmupThen, keras.optimizers.schedules.LearningRateSchedule, serializable=False)
 
 
 def _keras(keras: ModuleType | None) -> ModuleType:

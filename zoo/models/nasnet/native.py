@@ -20,102 +20,119 @@ order of its own; drawing per cell keeps the random ops in slim's sequence, so t
 import functools
 
 from zoo.models.nasnet import arch
-from zoo.nn import kit as kit_of
+from zoo.nn import KerasBase, keras_class, kit as kit_of
 
 
 # ------------------------------------------------------------------------------------------- drop-path layers
 
+class GlobalStep(KerasBase):
+    """Holds slim's `global_step` (int64, not trained) and gives it as a float32 scalar to the drop-path
+    layers; its input only places it in the graph."""
+    slim_weights = {"global_step": ""}  # zoo.checkpoints.mapping: the weight is the layer's scope itself
+
+    def build(self, input_shape):
+        self.global_step = self.add_weight(name="global_step", shape=(), dtype="int64", trainable=False,
+                                           initializer="zeros")
+
+    def call(self, inputs):
+        return self.tensor_ops.cast(self.global_step, "float32")
+
+    def compute_output_shape(self, input_shape):
+        return ()
+
+
+class DropPathNoise(KerasBase):
+    """`count` draws of uniform [batch, 1, 1, 1] noise, in order, when training (zeros otherwise)."""
+
+    def __init__(self, count, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.count, self.seed = count, seed
+        self.seed_generator = self.noise.seed_generator(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return [self.tensor_ops.zeros_like(inputs[:, :1, :1, :1]) for _ in range(self.count)]
+        shape = (self.tensor_ops.shape(inputs)[0], 1, 1, 1)
+        return [self.noise.uniform(self, shape) for _ in range(self.count)]
+
+    def compute_output_shape(self, input_shape):
+        return [(input_shape[0], 1, 1, 1)] * self.count
+
+    def get_config(self):
+        return {**super().get_config(), "count": self.count, "seed": self.seed}
+
+
+class DropPath(KerasBase):
+    """slim's drop_path at the scheduled keep probability (arch.drop_path_keep_prob): inputs
+    [net, noise, step]; training: net * (1 / keep) * floor(keep + noise), in float32 as the original."""
+
+    def __init__(self, keep_prob, cell_num, total_num_cells, total_training_steps, **kwargs):
+        super().__init__(**kwargs)
+        self.keep_prob, self.cell_num = keep_prob, cell_num
+        self.total_num_cells, self.total_training_steps = total_num_cells, total_training_steps
+
+    def call(self, inputs, training=None):
+        net, noise, step = inputs
+        if not training:
+            return net
+        ops = self.tensor_ops
+        ratio = ops.minimum(1.0, step / float(self.total_training_steps))
+        keep = arch.drop_path_keep_prob(self.keep_prob, self.cell_num, self.total_num_cells, ratio)
+        mask = ops.cast(ops.floor(keep + noise), net.dtype)
+        return net * ops.cast(1.0 / keep, net.dtype) * mask
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "keep_prob": self.keep_prob, "cell_num": self.cell_num,
+                "total_num_cells": self.total_num_cells, "total_training_steps": self.total_training_steps}
+
+
+class _Keras3Noise:
+    """Keras 3's drop-path noise: `keras.random` (any backend), from a seed generator per layer."""
+
+    @staticmethod
+    def seed_generator(seed):
+        import keras
+
+        return keras.random.SeedGenerator(seed)
+
+    @staticmethod
+    def uniform(layer, shape):
+        import keras
+
+        return keras.random.uniform(shape, seed=layer.seed_generator)
+
+
+class _TFNoise:
+    """tf_keras' drop-path noise: TF's stateful `tf.random.uniform`, which `DeterministicRandomTestTool` reaches
+    (as slim's)."""
+
+    @staticmethod
+    def seed_generator(seed):
+        return None
+
+    @staticmethod
+    def uniform(layer, shape):
+        import tensorflow as tf
+
+        return tf.random.uniform(shape, dtype=tf.float32)
+
+
 @functools.lru_cache(maxsize=None)
 def _drop_path_layers(keras_name):
-    """(GlobalStep, DropPathNoise, DropPath) for one Keras: Keras 3 draws with `keras.random` (any backend),
-    tf_keras with TF's stateful `tf.random.uniform` (which `DeterministicRandomTestTool` reaches, as slim's)."""
+    """(GlobalStep, DropPathNoise, DropPath) of one Keras (`zoo.nn.keras_class`): Keras 3 computes with
+    `keras.ops` and draws with `keras.random`, tf_keras with TF's ops and stateful random op."""
     k = kit_of(keras_name)
-    keras = k.keras
     if keras_name == "keras":
-        ops = keras.ops
-        register = keras.saving.register_keras_serializable(package="zoo")
-
-        def uniform(layer, shape):
-            return keras.random.uniform(shape, seed=layer.seed_generator)
-
-        def seed_generator(seed):
-            return keras.random.SeedGenerator(seed)
+        tensor_ops, noise = k.keras.ops, _Keras3Noise
     else:
         import tensorflow as tf
 
-        ops = tf
-        register = keras.utils.register_keras_serializable(package="zoo")
-
-        def uniform(layer, shape):
-            return tf.random.uniform(shape, dtype=tf.float32)
-
-        def seed_generator(seed):
-            return None
-
-    @register
-    class GlobalStep(keras.layers.Layer):
-        """Holds slim's `global_step` (int64, not trained) and gives it as a float32 scalar to the drop-path
-        layers; its input only places it in the graph."""
-        slim_weights = {"global_step": ""}  # zoo.checkpoints.mapping: the weight is the layer's scope itself
-
-        def build(self, input_shape):
-            self.global_step = self.add_weight(name="global_step", shape=(), dtype="int64", trainable=False,
-                                               initializer="zeros")
-
-        def call(self, inputs):
-            return ops.cast(self.global_step, "float32")
-
-        def compute_output_shape(self, input_shape):
-            return ()
-
-    @register
-    class DropPathNoise(keras.layers.Layer):
-        """`count` draws of uniform [batch, 1, 1, 1] noise, in order, when training (zeros otherwise)."""
-
-        def __init__(self, count, seed=None, **kwargs):
-            super().__init__(**kwargs)
-            self.count, self.seed = count, seed
-            self.seed_generator = seed_generator(seed)
-
-        def call(self, inputs, training=None):
-            if not training:
-                return [ops.zeros_like(inputs[:, :1, :1, :1]) for _ in range(self.count)]
-            shape = (ops.shape(inputs)[0], 1, 1, 1)
-            return [uniform(self, shape) for _ in range(self.count)]
-
-        def compute_output_shape(self, input_shape):
-            return [(input_shape[0], 1, 1, 1)] * self.count
-
-        def get_config(self):
-            return {**super().get_config(), "count": self.count, "seed": self.seed}
-
-    @register
-    class DropPath(keras.layers.Layer):
-        """slim's drop_path at the scheduled keep probability (arch.drop_path_keep_prob): inputs
-        [net, noise, step]; training: net * (1 / keep) * floor(keep + noise), in float32 as the original."""
-
-        def __init__(self, keep_prob, cell_num, total_num_cells, total_training_steps, **kwargs):
-            super().__init__(**kwargs)
-            self.keep_prob, self.cell_num = keep_prob, cell_num
-            self.total_num_cells, self.total_training_steps = total_num_cells, total_training_steps
-
-        def call(self, inputs, training=None):
-            net, noise, step = inputs
-            if not training:
-                return net
-            ratio = ops.minimum(1.0, step / float(self.total_training_steps))
-            keep = arch.drop_path_keep_prob(self.keep_prob, self.cell_num, self.total_num_cells, ratio)
-            mask = ops.cast(ops.floor(keep + noise), net.dtype)
-            return net * ops.cast(1.0 / keep, net.dtype) * mask
-
-        def compute_output_shape(self, input_shapes):
-            return input_shapes[0]
-
-        def get_config(self):
-            return {**super().get_config(), "keep_prob": self.keep_prob, "cell_num": self.cell_num,
-                    "total_num_cells": self.total_num_cells, "total_training_steps": self.total_training_steps}
-
-    return GlobalStep, DropPathNoise, DropPath
+        tensor_ops, noise = tf, _TFNoise
+    return tuple(keras_class(logic, k.layers.Layer, tensor_ops=tensor_ops, noise=noise)
+                 for logic in (GlobalStep, DropPathNoise, DropPath))
 
 
 # ------------------------------------------------------------------------------------------- the builder
