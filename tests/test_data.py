@@ -74,12 +74,12 @@ def test_tfrecord_needs_dataset_dir_and_class_folders(tmp_path):
 def tfds_digits(tmp_path_factory):
     """scikit-learn's digits stored as a prepared TFDS dataset in a local data_dir (nothing downloaded)."""
     tfds = pytest.importorskip("tensorflow_datasets")
-    from zoo.data.datasets import _digits_arrays
+    from zoo.data.datasets import digits_arrays
 
     data_dir = tmp_path_factory.mktemp("tfds")
     splits = {}
     for split in ("train", "test"):
-        images, labels = _digits_arrays(split)
+        images, labels = digits_arrays(split)
         splits[split] = tf.data.Dataset.from_tensor_slices({"image": np.round(images).astype(np.uint8),
                                                             "label": labels.astype(np.int64)})
     features = tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(8, 8, 1)),

@@ -14,16 +14,17 @@ from conftest import ROOT
 # Lowest first. A module matches the first pattern that names it (fnmatch on the dotted name).
 LAYERS = [
     ("base", ["zoo.errors", "zoo.ownership", "zoo.fs", "zoo.lazy", "zoo.slim_names"]),  # pure Python
-    ("kit", ["zoo.nn", "zoo.nn.*", "zoo.compat", "zoo.preprocessing"]),  # Keras / TF glue, no model knowledge
+    ("kit", ["zoo.nn", "zoo.nn.*", "zoo.compat", "zoo.preprocessing", "zoo.images",
+             "zoo.lite"]),  # Keras / TF / TFLite glue, no model knowledge
     ("specs", ["zoo.spec", "zoo.registry", "zoo.models", "zoo.models.*.arch"]),  # pure data (and families: below)
     ("checkpoints", ["zoo.checkpoints", "zoo.checkpoints.io", "zoo.checkpoints.engine", "zoo.checkpoints.frozen",
                      "zoo.checkpoints.mapping", "zoo.weights", "zoo.weights.*"]),  # engine and storage
     ("implementations", ["zoo.implementation", "zoo.models.*.*", "zoo.native", "zoo.shim", "zoo.slim_graph",
                          "zoo.checkpoints.inspect"]),
     ("api", ["zoo", "zoo.api"]),  # `zoo` is the lazy facade over zoo.api & co.
-    ("applications", ["zoo.checkpoints.convert", "zoo.features", "zoo.export", "zoo.data", "zoo.data.*",
-                      "zoo.training", "zoo.training.*", "zoo.bench", "zoo.bench.*", "zoo.migration", "zoo.migration.*",
-                      "zoo.story", "zoo.cli",
+    ("applications", ["zoo.checkpoints.convert", "zoo.features", "zoo.export", "zoo.quantize", "zoo.data",
+                      "zoo.data.*", "zoo.training", "zoo.training.*", "zoo.bench", "zoo.bench.*", "zoo.migration",
+                      "zoo.migration.*", "zoo.story", "zoo.cli",
                       "zoo.__main__"]),
 ]
 # Deliberate exceptions (importer, imported): none.

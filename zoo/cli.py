@@ -95,42 +95,12 @@ def _check_count(flag, value, low=1):
         raise ValueError(f"{flag} {value}: it must be at least {low}.")
 
 
-def _load_image(ref, channels=3):
-    """A file (JPEG, PNG, BMP, GIF) or `skimage:NAME` for scikit-image's bundled photographs, as uint8 HWC with
-    `channels` channels (1: grayscale models such as LeNet)."""
-    import numpy as np
-    import tensorflow as tf
-
-    if ref.startswith("skimage:"):
-        try:
-            import skimage.data
-        except ImportError:
-            raise ValueError(f"{ref} needs scikit-image (pip install scikit-image); image files work without "
-                             "it.") from None
-        name = ref.split(":", 1)[1]
-        if not callable(getattr(skimage.data, name, None)) or name.startswith("_"):
-            raise ValueError(f"scikit-image has no photograph {name!r} (try chelsea, coffee, astronaut, rocket)")
-        image = np.asarray(getattr(skimage.data, name)())
-        image = image[..., None] if image.ndim == 2 else image[..., :3]
-        if image.shape[-1] != channels:
-            image = (tf.image.rgb_to_grayscale(image) if channels == 1 else tf.image.grayscale_to_rgb(image)).numpy()
-        return image
-    try:
-        with open(ref, "rb") as f:
-            return tf.io.decode_image(f.read(), channels=channels, expand_animations=False).numpy()
-    except IsADirectoryError:
-        raise ValueError(f"{ref!r} is a directory; pass image files") from None
-    except FileNotFoundError:
-        raise ValueError(f"No image at {ref!r}") from None
-    except tf.errors.InvalidArgumentError as e:
-        raise ValueError(f"{ref!r} is not a JPEG, PNG, BMP or GIF image ({e.message.splitlines()[0]})") from None
-
-
 def cmd_predict(args):
     import numpy as np
     import tensorflow as tf
 
     import zoo
+    from zoo.images import load_image
     from zoo.preprocessing import decode_predictions, load_labels
 
     if sum(map(bool, (args.checkpoint, args.frozen_graph, args.pretrained))) != 1:
@@ -138,7 +108,7 @@ def cmd_predict(args):
     channels = zoo.get_spec(args.model).channels
     _check_count("--top", args.top)
     labels = load_labels(args.labels)
-    images = [_load_image(ref, channels) for ref in args.images]  # every input checked before the model is built
+    images = [load_image(ref, channels) for ref in args.images]  # every input checked before the model is built
     options = {"use_ema": True} if args.use_ema else {}
     model = zoo.create_model(args.model, args.impl, num_classes=len(labels), image_size=args.image_size,
                              checkpoint=args.checkpoint, frozen_graph=args.frozen_graph,
@@ -174,20 +144,51 @@ def cmd_pretrained(args):
 
 def cmd_export(args):
     import zoo
-    from zoo import export
+    from zoo import export, quantize
 
     feature_vector = args.format == "feature_vector"
+    if (args.quantize or args.io or args.representative) and args.format != "tflite":
+        raise ValueError("--quantize, --io and --representative apply to --format tflite only.")
+    quantize.check_quantization(args.quantize, args.io)
+    if args.representative and args.quantize is None:
+        raise ValueError("--representative calibrates quantization: add --quantize int8 (or dynamic/float16 to "
+                         "measure drift on those images).")
     export.check_output(args.output, args.overwrite)
+    channels = zoo.get_spec(args.model).channels
+    images = quantize.directory_images(args.representative, channels) if args.representative else None
     model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint, keras=args.keras,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,
                              **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
     if args.format == "saved_model":
         export.export_saved_model(model, args.output, overwrite=args.overwrite)
     elif args.format == "tflite":
-        export.export_tflite(model, args.output, overwrite=args.overwrite)
+        representative = None
+        if args.quantize:  # the calibration set (int8) and the images the drift is reported on
+            representative = quantize.preprocessed(model, quantize.default_images(channels) if images is None
+                                                   else images)
+        export.export_tflite(model, args.output, overwrite=args.overwrite, quantize=args.quantize, io=args.io,
+                             representative=representative)
     else:
         export.export_feature_vector(model, args.output, overwrite=args.overwrite)
-    print(f"wrote {args.format} of {args.model} to {args.output}")
+    print(f"wrote {args.format}{f' ({args.quantize})' if args.quantize else ''} of {args.model} to {args.output}"
+          f"{f' ({os.path.getsize(args.output) / 1e6:.2f} MB)' if args.format == 'tflite' else ''}")
+    if args.quantize:
+        _report_drift(model, args.output, representative, images is None and channels == 1)
+
+
+def _report_drift(model, path, representative, on_digits):
+    """The quantized file against the float model: on the digits' test split (labelled) for digit models, else on
+    the representative images themselves."""
+    from zoo import quantize
+    from zoo.data.datasets import digits_arrays
+
+    if on_digits:
+        images, labels = digits_arrays("test")
+        labelled = labels if model.outputs[0].shape[-1] == 10 else None
+        report = quantize.drift(model, path, quantize.preprocessed(model, images), labelled)
+        print(quantize.format_drift(report, "test digits"))
+    else:
+        print(quantize.format_drift(quantize.drift(model, path, representative), "representative images"))
 
 
 def cmd_make_tfrecords(args):
@@ -361,6 +362,14 @@ def build_parser():
     p.add_argument("model")
     p.add_argument("output", help="output directory (SavedModel) or .tflite file")
     p.add_argument("--format", default="saved_model", choices=("saved_model", "feature_vector", "tflite"))
+    p.add_argument("--quantize", metavar="MODE", help="TFLite post-training quantization: dynamic (int8 weights), "
+                   "float16, or int8 (full integer, calibrated on --representative); prints the drift against the "
+                   "float model")
+    p.add_argument("--io", metavar="TYPE", help="int8's input/output type: float32 (default), uint8 or int8 (as "
+                   "Google's quantized releases)")
+    p.add_argument("--representative", metavar="DIR", help="a directory of images for calibration and the drift "
+                   "report, through the model's preprocessing (default: scikit-learn's digits for 1-channel models, "
+                   "scikit-image's photographs for RGB ones)")
     p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory, or a train.py workdir")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
     p.add_argument("--image-size", type=int, help="default: the model's")

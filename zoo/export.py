@@ -1,6 +1,6 @@
 """Export native models (Keras 3 on the TensorFlow backend, or tf_keras) to the formats TF2 deploys:
 SavedModel (serving signature with preprocessing included, loadable by `tf.saved_model.load` and
-`hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and float TFLite."""
+`hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and TFLite (float, or post-training quantized)."""
 import contextlib
 import os
 
@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from zoo import fs
 from zoo.checkpoints.io import sweep
+from zoo.lite import run_tflite  # noqa: F401  (lives in zoo.lite; importable from here as before)
 from zoo.registry import get_spec
 
 
@@ -110,12 +111,22 @@ def export_feature_vector(model, path, overwrite=False):
     return path
 
 
-def export_tflite(model, path, overwrite=False, batch_size=1):
-    """Float TFLite of `model` with softmax on top (as the slim releases' .tflite files):
-    input [batch_size, H, W, C] float32 in the model's input space, output probabilities. The batch is fixed
-    (shapes are folded into the graph), 1 as in the releases."""
+def export_tflite(model, path, overwrite=False, batch_size=1, quantize=None, io=None, representative=None):
+    """TFLite of `model` with softmax on top (as the slim releases' .tflite files):
+    input [batch_size, H, W, C] in the model's input space, output probabilities. The batch is fixed
+    (shapes are folded into the graph), 1 as in the releases.
+
+    quantize: None (float32), "dynamic" (int8 weights), "float16" (half weights) or "int8" (full integer,
+    calibrated on `representative`: float images in the model's input space, by default the digits or the
+    photographs through the model's preprocessing, `zoo.quantize`); io: the int8 file's input and output type,
+    "float32" (default), or "uint8"/"int8" as Google's quantized releases (`zoo.lite.run_tflite` takes all)."""
+    from zoo import quantize as quantization
+
     _native(model)
+    quantization.check_quantization(quantize, io)
     check_output(path, overwrite)
+    if quantize == "int8" and representative is None:
+        representative = quantization.preprocessed(model, quantization.default_images(model.inputs[0].shape[-1]))
     shape = [batch_size, *model.inputs[0].shape[1:]]
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])
@@ -127,31 +138,10 @@ def export_tflite(model, path, overwrite=False, batch_size=1):
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     frozen = convert_variables_to_constants_v2(probabilities.get_concrete_function())
-    flatbuffer = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    quantization.configure(converter, quantize, io, representative)
+    flatbuffer = converter.convert()
     with _atomic_output(path, overwrite) as tmp:
         with open(tmp, "wb") as f:
             f.write(flatbuffer)
     return path
-
-
-def run_tflite(path, images):
-    """Run a TFLite file on a batch (one image at a time; the slim releases have batch 1)."""
-    import numpy as np
-
-    interpreter = _interpreter(path)
-    interpreter.allocate_tensors()
-    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    results = []
-    for image in np.asarray(images, np.float32):
-        interpreter.set_tensor(inp["index"], image[None])
-        interpreter.invoke()
-        results.append(interpreter.get_tensor(out["index"])[0].copy())
-    return np.stack(results)
-
-
-def _interpreter(path):
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return tf.lite.Interpreter(model_path=path)

@@ -1,0 +1,98 @@
+"""Post-training quantization of the TFLite export (`zoo export --format tflite --quantize dynamic|int8|float16`):
+the converter's settings per mode, a representative dataset drawn through the model's own preprocessing, and the
+drift the quantized file shows against the float model."""
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+QUANTIZATIONS = ("dynamic", "int8", "float16")
+IO_TYPES = ("float32", "uint8", "int8")
+PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")  # scikit-image's photographs: the RGB default
+CALIBRATION_LIMIT = 256  # representative images at most (the converter calibrates on each)
+
+
+def check_quantization(quantize: Optional[str], io: Optional[str] = None) -> None:
+    """One clear error for a mode or I/O type the export does not know, or integer I/O without int8."""
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ValueError(f"--quantize {quantize!r} is not a quantization mode; choose one of "
+                         f"{', '.join(QUANTIZATIONS)}.")
+    if io is not None and io not in IO_TYPES:
+        raise ValueError(f"--io {io!r} is not an I/O type; choose one of {', '.join(IO_TYPES)}.")
+    if io not in (None, "float32") and quantize != "int8":
+        raise ValueError(f"--io {io} needs full-integer quantization: add --quantize int8 (other modes keep float "
+                         "input and output).")
+
+
+def configure(converter: Any, quantize: Optional[str], io: Optional[str], representative: Any) -> None:
+    """Set a TFLiteConverter for `quantize`: dynamic (int8 weights, float activations), float16 (half weights),
+    int8 (weights and activations int8, calibrated on `representative`: float images in the model's input
+    space; input/output `io`: float32, or uint8/int8 as Google's quantized releases)."""
+    import tensorflow as tf
+
+    check_quantization(quantize, io)
+    if quantize is None:
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        images = np.asarray(representative, np.float32)
+
+        def dataset():
+            for image in images:
+                yield [image[None]]
+
+        converter.representative_dataset = dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        dtype = {"float32": tf.float32, "uint8": tf.uint8, "int8": tf.int8}[io or "float32"]
+        converter.inference_input_type = converter.inference_output_type = dtype
+
+
+def preprocessed(model: Any, images: Sequence[Any]) -> np.ndarray:
+    """uint8 (or [0, 255] float) HWC images through the model's own preprocessing, [N, H, W, C] float32."""
+    return np.stack([np.asarray(model.preprocess(image)) for image in images]).astype(np.float32)
+
+
+def default_images(channels: int) -> List[np.ndarray]:
+    """The default representative set: the digits' training split (1-channel models), else the photographs."""
+    if channels == 1:
+        from zoo.data.datasets import digits_arrays
+
+        return list(digits_arrays("train")[0][:CALIBRATION_LIMIT])
+    from zoo.images import load_image
+
+    return [load_image(f"skimage:{name}", channels) for name in PHOTOS]
+
+
+def directory_images(directory: str, channels: int) -> List[np.ndarray]:
+    """The image files of `directory` (at most CALIBRATION_LIMIT), decoded with the model's channels."""
+    from zoo.images import image_files, load_image
+
+    return [load_image(path, channels) for path in image_files(directory)[:CALIBRATION_LIMIT]]
+
+
+def drift(model: Any, path: str, images: np.ndarray, labels: Optional[np.ndarray] = None) -> Dict[str, Any]:
+    """The TFLite file at `path` against the float Keras model on `images` (model input space): top-1 agreement,
+    the largest probability difference, and with `labels` both top-1 accuracies."""
+    import tensorflow as tf
+
+    from zoo.lite import run_tflite
+
+    expected = np.concatenate([tf.nn.softmax(model(images[i:i + 64], training=False)).numpy()
+                               for i in range(0, len(images), 64)])
+    got = run_tflite(path, images)
+    report = {"images": len(images), "top1_agreement": float(np.mean(expected.argmax(-1) == got.argmax(-1))),
+              "max_probability_difference": float(np.abs(expected - got).max())}
+    if labels is not None:
+        report.update(float_top1=float(np.mean(expected.argmax(-1) == labels)),
+                      tflite_top1=float(np.mean(got.argmax(-1) == labels)))
+    return report
+
+
+def format_drift(report: Dict[str, Any], what: str) -> str:
+    line = (f"against the float model on {report['images']} {what}: top-1 agreement "
+            f"{100 * report['top1_agreement']:.1f}%, max |probability difference| "
+            f"{report['max_probability_difference']:.4f}")
+    if "float_top1" in report:
+        line += f"; top-1 float {100 * report['float_top1']:.2f}% vs TFLite {100 * report['tflite_top1']:.2f}%"
+    return line
