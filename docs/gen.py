@@ -149,6 +149,7 @@ GENERATORS = {
     "bench-one-round-ratios": lambda: _report().ratio_table(_rows("bench_one_round.csv")),
     "profile-misses": lambda: csv_table("profile_misses.csv"),
     "profile-tflite": lambda: csv_table("profile_tflite.csv"),
+    "quantize": lambda: csv_table("quantize.csv"),
 }
 
 
