@@ -24,7 +24,7 @@ from zoo.migration.source import FrozenGraph, MigrationError, from_frozen_graph,
 from zoo.migration.translate import OPS, Program, UnsupportedGraphError, register_op, translate
 
 __all__ = ["Migration", "MigrationError", "ParityReport", "UnsupportedGraphError", "build_from_source", "migrate",
-           "register_op", "registered_net", "OPS"]
+           "register_op", "registered_net", "OPS", "from_frozen_graph", "from_meta_graph", "from_net_fn", "translate"]
 
 
 @dataclasses.dataclass
@@ -66,7 +66,7 @@ def build_from_source(source: str, name: str = "migrated_model"):
     return module.build_model()
 
 
-def registered_net(name, input_shape, net_kwargs):
+def registered_net(name: str, input_shape: Sequence[int] | None, net_kwargs: dict) -> tuple:
     """A registered architecture's slim code, as nets_factory pairs it: (net_fn, arg_scope, input shape,
     net kwargs), with the architecture's options split between its arg scope and its net."""
     import functools
