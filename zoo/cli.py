@@ -300,6 +300,8 @@ def cmd_migrate(args):
     from zoo.errors import RunFailure
 
     out = os.path.abspath(args.out)
+    if args.tolerance < 0:
+        raise ValueError(f"--tolerance {args.tolerance}: it must be 0 or more (relative to each tensor's scale)")
     if not args.overwrite and os.path.exists(os.path.join(out, "model.py")):
         raise ValueError(f"{out} already holds a migration; pass --overwrite to replace it")
     shape = tuple(int(d) for d in args.input_shape.split(",")) if args.input_shape else None
