@@ -12,11 +12,15 @@ from zoo import bench
 from zoo.bench.stats import ratio_interval, round_ratios, verdict
 
 
+NEW_CELLS = ("native_bf16", "tflite_int8", "onnxruntime", "openvino")  # past float32 and TensorFlow (#29)
+
+
 def test_bench_smoke(tmp_path):
     """Inference, then both modes resumed from the results file: the train rows are measured, the inference
-    rows kept as they were."""
+    rows kept as they were. Every cell kind runs, on LeNet."""
     results, chart = tmp_path / "bench.csv", tmp_path / "bench.png"
-    command = [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls", "native_function,tflite_xnnpack",
+    impls = ("native_function", "tflite_xnnpack") + NEW_CELLS
+    command = [sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--impls", ",".join(impls),
                "--warmup", "1", "--iters", "2", "--seconds", "0", "--rounds", "2", "--batch-size", "4",
                "--results-file", str(results)]
     proc = subprocess.run(command + ["--mode", "inference"], capture_output=True, text=True, cwd=ROOT)
@@ -27,31 +31,42 @@ def test_bench_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "[lenet inference]" not in proc.stdout and "[lenet train] round 2/2 native_function: " in proc.stdout
     rows = list(csv.DictReader(open(results)))
-    assert rows[:3] == first
-    assert [(r["impl"], r["mode"]) for r in rows] == [
-        ("slim_graph", "inference"), ("native_function", "inference"), ("tflite_xnnpack", "inference"),
-        ("slim_graph", "train"), ("native_function", "train"), ("tflite_xnnpack", "train")]
-    assert rows.pop()["note"] == "TFLite runs inference only"
+    n = len(impls) + 1
+    assert rows[:n] == first
+    assert [(r["impl"], r["mode"]) for r in rows] == [(i, m) for m in ("inference", "train")
+                                                      for i in ("slim_graph",) + impls]
+    train = {r["impl"]: r for r in rows[n:]}
+    assert [train[i]["note"] for i in ("tflite_xnnpack", "tflite_int8", "onnxruntime", "openvino")] == \
+        ["TFLite runs inference only"] * 2 + ["the ONNX export runs inference only"] * 2
+    rows = rows[:n] + [train[i] for i in ("slim_graph", "native_function", "native_bf16")]
     for r in rows:
         assert float(r["samples_per_sec"]) > 0 and int(r["params"]) == 3_274_634, r
         assert int(r["rounds"]) == 2 and float(r["ratio_ci_low"]) <= float(r["ratio_to_slim_graph"]) \
             <= float(r["ratio_ci_high"]), r
     assert float(rows[0]["ratio_to_slim_graph"]) == 1.0 and float(rows[0]["gflops_per_sample"]) > 0
     assert float(rows[1]["mapping_s"]) > 0
+    # the accuracy cost, on the 256 digits (random weights: agreement only bounded; float exports agree exactly)
+    cost = {r["impl"]: (r["precision"], r["top1_agreement"], r["max_probability_difference"]) for r in rows[:n]}
+    assert cost["native_function"] == ("float32", "", "")
+    assert cost["native_bf16"][0] == "bfloat16" and cost["tflite_int8"][0] == "int8"
+    for impl in ("tflite_xnnpack", "onnxruntime", "openvino"):
+        assert cost[impl][0] == "float32" and float(cost[impl][1]) == 1.0 and float(cost[impl][2]) < 1e-4, cost
+    for impl in ("native_bf16", "tflite_int8"):
+        assert 0.5 <= float(cost[impl][1]) <= 1.0 and 0 < float(cost[impl][2]) < 0.5, cost
     assert chart.stat().st_size > 10_000
     # tables and chart again from the results file, without running
     again = subprocess.run([sys.executable, "-m", "zoo", "bench", "--models", "lenet", "--from-results", str(results),
                             "--plot", str(tmp_path / "again.png")], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr
-    native, tflite = rows[1], rows[2]
+    native, bf16 = rows[1], rows[3]  # the table's columns in IMPLS' order
     assert f"| lenet | inference | {float(rows[0]['step_ms_median']):.1f} | " \
            f"{float(native['ratio_to_slim_graph']):.2f} ({float(native['ratio_ci_low']):.2f}–" \
-           f"{float(native['ratio_ci_high']):.2f}) | {float(tflite['ratio_to_slim_graph']):.2f} (" in again.stdout
+           f"{float(native['ratio_ci_high']):.2f}) | {float(bf16['ratio_to_slim_graph']):.2f} (" in again.stdout
     assert (tmp_path / "again.png").stat().st_size > 10_000
     assert {r["machine"] for r in rows} == {bench.machine()}
     if sys.platform.startswith("linux") and platform.machine() == "x86_64":
         assert "ISA unknown" not in bench.machine()
-    assert f"Measured on: {bench.machine()} (6 rows)" in again.stdout
+    assert f"Measured on: {bench.machine()} ({2 * n} rows)" in again.stdout
 
 
 def _cell(step, rounds_scale, **extra):
@@ -67,18 +82,26 @@ def test_aggregate_and_reports_from_made_up_rounds():
     cells = {"slim_graph": _cell(0.10, noise, gflops_per_sample=1.5), "shim_function": _cell(0.10 / 0.90, noise),
              "native_function": _cell(0.10 / 1.25, noise), "keras3_tensorflow": _cell(0.10 / 1.05, noise),
              "keras_applications": _cell(0.10 / 1.25 * 1.2, noise),
-             "tflite_xnnpack": _cell(0.10 / 1.5, noise[:3]) + [{"error": "worker exited -9: killed"}] * 2}
+             "tflite_xnnpack": _cell(0.10 / 1.5, noise[:3]) + [{"error": "worker exited -9: killed"}] * 2,
+             "tflite_int8": _cell(0.10 / 2.0, noise, top1_agreement=0.75, max_probability_difference=0.125),
+             "native_bf16": _cell(0.10 / 1.1, noise, top1_agreement=1.0, max_probability_difference=0.01)}
     rows = bench._aggregate("m", "inference", 8, 224, "float32", list(cells), cells)
     by = {r["impl"]: r for r in rows}
     for impl, ratio in (("slim_graph", 1.0), ("shim_function", 0.9), ("native_function", 1.25),
-                        ("keras_applications", 1.25 / 1.2), ("tflite_xnnpack", 1.5)):
+                        ("keras_applications", 1.25 / 1.2), ("tflite_xnnpack", 1.5), ("tflite_int8", 2.0)):
         assert by[impl]["ratio_to_slim_graph"] == pytest.approx(ratio, rel=1e-3), impl
     assert by["tflite_xnnpack"]["rounds"] == 3 and by["tflite_xnnpack"]["note"] == \
         "2 round(s) failed: worker exited -9: killed"
     apps = by["keras_applications"]
     assert apps["native_speedup"] == pytest.approx(1.2, rel=1e-3) and apps["native_speedup_rounds"] == 5
     assert apps["note"] == "native_speedup: native_function"
-    assert "| m | tflite_xnnpack | 1.50 (1.50–1.50) | 109 |" in bench.fastest_table(rows)  # 1.5 GFLOP x 8 / 0.11 s
+    assert [by[i]["precision"] for i in ("native_function", "native_bf16", "tflite_int8", "tflite_xnnpack")] == \
+        ["float32", "bfloat16", "int8", "float32"]
+    assert by["tflite_int8"]["top1_agreement"] == 0.75 and by["native_function"]["top1_agreement"] == ""
+    # the fastest path, its accuracy cost (top-1 agreement, max probability difference), 1.5 GFLOP x 8 / 0.11 s
+    assert "| m | tflite_int8 | 2.00 (2.00–2.00) | 75 %, 0.125 | 109 |" in bench.fastest_table(rows)
+    assert "| tflite_xnnpack | 1.50 (1.50–1.50) | float32 |" in \
+        bench.fastest_table([r for r in rows if r["impl"] != "tflite_int8"])
     targets = {line.split(" | ")[0][2:]: line.split(" | ")[1:4] for line in bench.targets_table(rows).splitlines()}
     assert targets["native (faster of native_function, keras3_tensorflow) ≥ 1.00× slim graph, interval low ≥ 0.95"] \
         == ["1", "0", "0"]
@@ -207,4 +230,4 @@ def test_tflite_export_child_reports_its_error_in_one_line(tmp_path):
     from zoo.bench import worker
 
     with pytest.raises(RuntimeError, match=r"^TFLite export: \w+Error: .*no_such_model"):
-        worker._export_in_child("no_such_model", 32, 1, str(tmp_path / "m.tflite"))
+        worker._export_in_child("tflite_xnnpack", "no_such_model", 32, 1, str(tmp_path / "m.tflite"))

@@ -1,6 +1,7 @@
 """Post-training quantization of the TFLite export on LeNet trained briefly on the digits: full-integer int8 keeps
 the test top-1 within 2 points of the float model's, with float or integer I/O; dynamic and float16 files run and
-agree with the float model; `zoo export --quantize` reports the drift, and bad values are one line, exit 2."""
+agree with the float model; `zoo export --quantize` reports the drift, and bad values are one line, exit 2. The ONNX
+export gives the float model's probabilities under ONNX Runtime and OpenVINO."""
 import numpy as np
 import pytest
 
@@ -38,7 +39,7 @@ def test_int8_keeps_the_test_top1_within_two_points(lenet, test_digits, tmp_path
     report = quantize.drift(lenet, path, *test_digits)
     print(io, report)
     assert report["float_top1"] > 0.9
-    assert abs(report["tflite_top1"] - report["float_top1"]) <= 0.02, report
+    assert abs(report["exported_top1"] - report["float_top1"]) <= 0.02, report
     assert report["top1_agreement"] >= 0.97, report
 
 
@@ -48,7 +49,7 @@ def test_dynamic_and_float16_files_run_and_agree(lenet, test_digits, tmp_path, m
     report = quantize.drift(lenet, path, *test_digits)
     print(mode, report)
     assert report["top1_agreement"] >= 0.99 and report["max_probability_difference"] < 0.05, report
-    assert abs(report["tflite_top1"] - report["float_top1"]) <= 0.01, report
+    assert abs(report["exported_top1"] - report["float_top1"]) <= 0.01, report
 
 
 def test_cli_quantizes_and_reports_the_drift(capsys, tmp_path):
@@ -57,6 +58,23 @@ def test_cli_quantizes_and_reports_the_drift(capsys, tmp_path):
     assert code == 0, err
     assert "wrote tflite (int8) of lenet" in out and "on 360 test digits: top-1 agreement" in out, out
     assert lite.interpreter(str(tmp_path / "q.tflite")).get_output_details()[0]["dtype"] == np.int8
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_onnx_export_matches_the_keras_model(lenet, test_digits, tmp_path, runtime):
+    path = export.export_onnx(lenet, str(tmp_path / "lenet.onnx"))
+    report = quantize.drift(lenet, path, *test_digits, runtime=runtime)
+    assert report["images"] == 360 and report["top1_agreement"] == 1.0, report
+    assert report["max_probability_difference"] < 1e-5, report
+    assert report["exported_top1"] == report["float_top1"] > 0.9, report
+
+
+def test_cli_exports_onnx_and_reports_parity_per_runtime(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "export", "lenet", tmp_path / "m.onnx", "--format", "onnx")
+    assert code == 0, err
+    assert "wrote onnx of lenet" in out, out
+    for runtime in ("onnxruntime", "openvino"):
+        assert f"{runtime} against the float model on 360 test digits: top-1 agreement 100.0%" in out, out
 
 
 @pytest.mark.parametrize("args, needle", [

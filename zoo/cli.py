@@ -2,6 +2,7 @@
 predict, export, make-tfrecords, bench, migrate. Each command prints what it did; on bad input it prints one line saying
 what is wrong and what to do and exits 2 (--debug shows the traceback instead)."""
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -168,27 +169,39 @@ def cmd_export(args):
                                                    else images)
         export.export_tflite(model, args.output, overwrite=args.overwrite, quantize=args.quantize, io=args.io,
                              representative=representative)
+    elif args.format == "onnx":
+        export.export_onnx(model, args.output, overwrite=args.overwrite)
     else:
         export.export_feature_vector(model, args.output, overwrite=args.overwrite)
     print(f"wrote {args.format}{f' ({args.quantize})' if args.quantize else ''} of {args.model} to {args.output}"
-          f"{f' ({os.path.getsize(args.output) / 1e6:.2f} MB)' if args.format == 'tflite' else ''}")
+          f"{f' ({os.path.getsize(args.output) / 1e6:.2f} MB)' if args.format in ('tflite', 'onnx') else ''}")
     if args.quantize:
-        _report_drift(model, args.output, representative, images is None and channels == 1)
+        _report_drift(model, args.output, "TFLite", quantize.preprocessed(model, images) if images is not None else None)
+    elif args.format == "onnx":  # parity on each runtime installed
+        from zoo.onnx_runtimes import RUNTIMES
+
+        for runtime in RUNTIMES:
+            if importlib.util.find_spec(runtime):
+                _report_drift(model, args.output, runtime, None)
 
 
-def _report_drift(model, path, representative, on_digits):
-    """The quantized file against the float model: on the digits' test split (labelled) for digit models, else on
-    the representative images themselves."""
+def _report_drift(model, path, runtime, images):
+    """The exported file against the float model: on the digits' test split (labelled) for digit models, else on
+    `images` (the representative ones given) or the default photographs."""
     from zoo import quantize
     from zoo.data.datasets import digits_arrays
 
-    if on_digits:
+    channels = model.inputs[0].shape[-1]
+    if images is None and channels == 1:
         images, labels = digits_arrays("test")
         labelled = labels if model.outputs[0].shape[-1] == 10 else None
-        report = quantize.drift(model, path, quantize.preprocessed(model, images), labelled)
-        print(quantize.format_drift(report, "test digits"))
-    else:
-        print(quantize.format_drift(quantize.drift(model, path, representative), "representative images"))
+        report = quantize.drift(model, path, quantize.preprocessed(model, images), labelled, runtime=runtime)
+        print(quantize.format_drift(report, "test digits", runtime))
+        return
+    what = "default photographs" if images is None else "representative images"
+    if images is None:
+        images = quantize.preprocessed(model, quantize.default_images(channels))
+    print(quantize.format_drift(quantize.drift(model, path, images, runtime=runtime), what, runtime))
 
 
 def cmd_make_tfrecords(args):
@@ -338,6 +351,8 @@ def _keras_flag(p, default="keras", help="the native model's Keras: Keras 3 or t
 
 
 def build_parser():
+    from zoo.bench.results import IMPLS  # pure vocabulary: no TensorFlow
+
     parser = argparse.ArgumentParser(prog="zoo", description=__doc__, formatter_class=_Help,
                                      epilog="example:\n  zoo predict skimage:chelsea --model mobilenet_v1_025 "
                                             "--pretrained default --labels labels.txt")
@@ -359,11 +374,13 @@ def build_parser():
     p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern")
     p.add_argument("--all", action="store_true", help="also architectures the zoo does not implement")
 
-    p = _command(sub, "export", "native model -> SavedModel (uint8 serving), feature vector, or TFLite",
+    p = _command(sub, "export", "native model -> SavedModel (uint8 serving), feature vector, TFLite or ONNX",
                  "zoo export mobilenet_v1_025 out.tflite --format tflite --pretrained default", cmd_export)
     p.add_argument("model")
-    p.add_argument("output", help="output directory (SavedModel) or .tflite file")
-    p.add_argument("--format", default="saved_model", choices=("saved_model", "feature_vector", "tflite"))
+    p.add_argument("output", help="output directory (SavedModel), .tflite or .onnx file")
+    p.add_argument("--format", default="saved_model", choices=("saved_model", "feature_vector", "tflite", "onnx"),
+                   help="onnx: for ONNX Runtime / OpenVINO (pip install 'zoo[onnx]'); prints the parity on each "
+                   "runtime installed")
     p.add_argument("--quantize", metavar="MODE", help="TFLite post-training quantization: dynamic (int8 weights), "
                    "float16, or int8 (full integer, calibrated on --representative); prints the drift against the "
                    "float model")
@@ -441,12 +458,11 @@ def build_parser():
                  "zoo bench --models lenet,cifarnet --impls slim_graph,keras3_tensorflow --mode inference",
                  cmd_bench)
     p.add_argument("--models", default="*", help="comma-separated names or patterns")
-    p.add_argument("--impls", default="slim_graph,shim_eager,shim_function,native_function,native_xla,"
-                                      "keras3_tensorflow,keras3_jax,keras3_torch,keras_applications,keras3_applications,"
-                                      "tflite_xnnpack",
-                   help="native_function/native_xla: the tf_keras native; keras3_BACKEND: the Keras 3 native; "
-                        "keras_applications / keras3_applications: tf_keras's / Keras 3's counterpart; "
-                        "tflite_xnnpack: the zoo's TFLite export")
+    p.add_argument("--impls", default=",".join(IMPLS),
+                   help="native_function/native_xla/native_bf16: the tf_keras native (bf16: mixed_bfloat16); "
+                        "keras3_BACKEND: the Keras 3 native; keras_applications / keras3_applications: tf_keras's / "
+                        "Keras 3's counterpart; tflite_xnnpack / tflite_int8: the zoo's float / int8 TFLite export; "
+                        "onnxruntime / openvino: its ONNX export on that runtime")
     p.add_argument("--mode", default="both", choices=("inference", "train", "both"))
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--image-size", type=int, default=0, help="0: each model's default")

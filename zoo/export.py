@@ -1,6 +1,7 @@
 """Export native models (Keras 3 on the TensorFlow backend, or tf_keras) to the formats TF2 deploys:
 SavedModel (serving signature with preprocessing included, loadable by `tf.saved_model.load` and
-`hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, and TFLite (float, or post-training quantized)."""
+`hub.KerasLayer`), feature-vector SavedModels for Hub-style backbones, TFLite (float, or post-training quantized) and
+ONNX (for ONNX Runtime and OpenVINO, `zoo.onnx_runtimes`)."""
 import contextlib
 import os
 
@@ -144,4 +145,28 @@ def export_tflite(model, path, overwrite=False, batch_size=1, quantize=None, io=
     with _atomic_output(path, overwrite) as tmp:
         with open(tmp, "wb") as f:
             f.write(flatbuffer)
+    return path
+
+
+def export_onnx(model, path, overwrite=False, opset=17):
+    """ONNX of `model` with softmax on top, as the TFLite export: input `input` [batch, H, W, C] float32 in the
+    model's input space (the batch left free), output `probabilities`. Run it with `zoo.onnx_runtimes`.
+
+    Converted by tf2onnx from the same traced function the TFLite export freezes: the one converter for both
+    Kerases (Keras 3's own `model.export(format="onnx")` calls tf2onnx too on the TensorFlow backend, and has no
+    tf_keras counterpart)."""
+    _native(model)
+    check_output(path, overwrite)
+    try:
+        import tf2onnx
+    except ImportError:
+        raise ValueError("ONNX export needs tf2onnx: pip install 'zoo[onnx]'.") from None
+    signature = [tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32, name="input")]
+
+    @tf.function(input_signature=signature)
+    def probabilities(images):
+        return {"probabilities": tf.nn.softmax(model(images, training=False))}
+
+    with _atomic_output(path, overwrite) as tmp:
+        tf2onnx.convert.from_function(probabilities, input_signature=signature, opset=opset, output_path=tmp)
     return path

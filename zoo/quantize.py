@@ -71,28 +71,41 @@ def directory_images(directory: str, channels: int) -> List[np.ndarray]:
     return [load_image(path, channels) for path in image_files(directory)[:CALIBRATION_LIMIT]]
 
 
-def drift(model: Any, path: str, images: np.ndarray, labels: Optional[np.ndarray] = None) -> Dict[str, Any]:
-    """The TFLite file at `path` against the float Keras model on `images` (model input space): top-1 agreement,
-    the largest probability difference, and with `labels` both top-1 accuracies."""
+def drift(model: Any, path: str, images: np.ndarray, labels: Optional[np.ndarray] = None,
+          runtime: str = "onnxruntime") -> Dict[str, Any]:
+    """The exported file at `path` (.tflite, or .onnx run on `runtime`) against the float Keras model on `images`
+    (model input space): top-1 agreement, the largest probability difference, and with `labels` both top-1
+    accuracies."""
     import tensorflow as tf
-
-    from zoo.lite import run_tflite
 
     expected = np.concatenate([tf.nn.softmax(model(images[i:i + 64], training=False)).numpy()
                                for i in range(0, len(images), 64)])
-    got = run_tflite(path, images)
-    report = {"images": len(images), "top1_agreement": float(np.mean(expected.argmax(-1) == got.argmax(-1))),
+    if path.endswith(".onnx"):
+        from zoo.onnx_runtimes import run_onnx
+
+        got = run_onnx(path, images, runtime)
+    else:
+        from zoo.lite import run_tflite
+
+        got = run_tflite(path, images)
+    return compare(expected, got, labels)
+
+
+def compare(expected: np.ndarray, got: np.ndarray, labels: Optional[np.ndarray] = None) -> Dict[str, Any]:
+    """Probabilities of a deployed file (`got`) against the float model's (`expected`): top-1 agreement, the
+    largest probability difference, and with `labels` both top-1 accuracies."""
+    report = {"images": len(expected), "top1_agreement": float(np.mean(expected.argmax(-1) == got.argmax(-1))),
               "max_probability_difference": float(np.abs(expected - got).max())}
     if labels is not None:
         report.update(float_top1=float(np.mean(expected.argmax(-1) == labels)),
-                      tflite_top1=float(np.mean(got.argmax(-1) == labels)))
+                      exported_top1=float(np.mean(got.argmax(-1) == labels)))
     return report
 
 
-def format_drift(report: Dict[str, Any], what: str) -> str:
-    line = (f"against the float model on {report['images']} {what}: top-1 agreement "
+def format_drift(report: Dict[str, Any], what: str, runtime: str = "TFLite") -> str:
+    line = (f"{runtime} against the float model on {report['images']} {what}: top-1 agreement "
             f"{100 * report['top1_agreement']:.1f}%, max |probability difference| "
             f"{report['max_probability_difference']:.4f}")
     if "float_top1" in report:
-        line += f"; top-1 float {100 * report['float_top1']:.2f}% vs TFLite {100 * report['tflite_top1']:.2f}%"
+        line += f"; top-1 float {100 * report['float_top1']:.2f}% vs {runtime} {100 * report['exported_top1']:.2f}%"
     return line

@@ -14,8 +14,8 @@ import statistics
 import time
 
 from zoo.bench.report import fastest_table, format_table, machines_note, plot, ratio_table, targets_table  # noqa: F401
-from zoo.bench.results import (BUDGET_SKIP, COLUMNS, IMPLS, MODES, TF_NATIVES, faster_native,  # noqa: F401
-                               read_results, write_results)
+from zoo.bench.results import (BUDGET_SKIP, COLUMNS, IMPLS, INFERENCE_ONLY, MODES, TF_NATIVES,  # noqa: F401
+                               cell_precision, faster_native, read_results, write_results)
 from zoo.bench.stats import ratio_interval, round_ratios
 
 
@@ -30,8 +30,8 @@ def _known_skip(args):
     """Cells that cannot run, answered without starting a process."""
     from zoo.bench.worker import KERAS_APPLICATIONS
 
-    if args["impl"] == "tflite_xnnpack" and args["mode"] == "train":
-        return {"skipped": "TFLite runs inference only"}
+    if args["impl"] in INFERENCE_ONLY and args["mode"] == "train":
+        return {"skipped": f"{INFERENCE_ONLY[args['impl']]} runs inference only"}
     if args["impl"].endswith("applications") and args["model"] not in KERAS_APPLICATIONS:
         return {"skipped": f"keras.applications has no {args['model']}"}
     return None
@@ -104,7 +104,7 @@ def _complete(old, impls, batch_size, size, precision):
     have = {r["impl"]: r for r in old}
     return all(impl in have and have[impl]["batch"] == batch_size and have[impl]["image_size"] == size
                and BUDGET_SKIP not in str(have[impl]["note"])
-               and (have[impl]["precision"] == precision or not impl.startswith("native")) for impl in impls)
+               and have[impl]["precision"] == cell_precision(impl, precision) for impl in impls)
 
 
 def _over(deadline):
@@ -119,10 +119,10 @@ def _measure_rounds(base, impls, rounds, deadline, log):
     tag = f"[{base['model']} {base['mode']}]"
     ready, workers = {}, {}
     try:
-        # TFLite's converter peaks at several times the model's size (VGG-16: killed for memory with the seven other
-        # cells alive): it runs in a process of its own that ends before the cell measures (worker._tflite_step),
-        # and first, while nothing else holds memory; the rounds' order is unchanged.
-        for impl in sorted(impls, key=lambda i: i != "tflite_xnnpack"):
+        # Converters peak at several times the model's size (TFLite's, VGG-16: killed for memory with the seven other
+        # cells alive): each runs in a process of its own that ends before the cell measures (worker._export), and
+        # first, while nothing else holds memory; the rounds' order is unchanged.
+        for impl in sorted(impls, key=lambda i: i not in INFERENCE_ONLY):
             args = dict(base, impl=impl)
             ready[impl] = _known_skip(args) or ({"skipped": BUDGET_SKIP} if _over(deadline) else None)
             if ready[impl] is None:
@@ -163,7 +163,7 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
         results = cells[impl]
         row = dict.fromkeys(COLUMNS, "")
         row.update(model=model, impl=impl, mode=mode, batch=batch, image_size=size, machine=host,
-                   precision=precision if impl.startswith("native") else "float32",
+                   precision=cell_precision(impl, precision),
                    gflops_per_sample=round(gflops, 3) if gflops else "")
         bad = [c.get("error") or c.get("skipped") for c in results if "step_seconds" not in c]
         results = [c for c in results if "step_seconds" in c]
@@ -189,6 +189,9 @@ def _aggregate(model, mode, batch, size, precision, impls, cells):
                    build_s=round(statistics.median(c["build_seconds"] for c in results), 3),
                    params=results[0]["params"],
                    peak_memory_mb=round(max(c["peak_memory_mb"] for c in results), 1))
+        for key in ("top1_agreement", "max_probability_difference"):
+            if key in results[0]:
+                row[key] = round(results[0][key], 4)
         if "bf16_max_rel_logit_error" in results[0] and not row["note"]:
             row["note"] = (f"bf16 vs fp32 logits: max rel. error {results[0]['bf16_max_rel_logit_error']:.2e}, "
                            f"top-1 agreement {results[0]['bf16_top1_agreement']:.2f}")

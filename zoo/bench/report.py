@@ -32,18 +32,27 @@ def _gflops_per_second(row):
     return row["gflops_per_sample"] * row["batch"] / (row["step_ms_median"] / 1e3)
 
 
+def _cost_cell(row):
+    """What a path costs in accuracy against the float model: top-1 agreement and the largest probability
+    difference on the drift images, or "float32" for the float paths (which match the slim graph's logits)."""
+    if row.get("top1_agreement", "") == "":
+        return "float32" if row.get("precision", "float32") == "float32" else "not measured"
+    return f"{100 * row['top1_agreement']:.0f} %, {row['max_probability_difference']:.3f}"
+
+
 def fastest_table(rows):
     """Per model: the fastest measured way to run the zoo's model on this machine in each mode, against the slim
-    graph, and the slim graph's inference arithmetic rate (GFLOP/s: how close to the CPU's peak it already is)."""
+    graph, at what accuracy cost (top-1 agreement with the float model, max probability difference), and the slim
+    graph's inference arithmetic rate (GFLOP/s: how close to the CPU's peak it already is)."""
     cells = _measured([r for r in rows if r["impl"] in ZOO_PATHS])
     modes = [m for m in MODES if any(mode == m for _, mode in cells)]
-    lines = ["| model | " + " | ".join(f"{m}: fastest | × slim graph" for m in modes)
-             + " | slim graph inference GFLOP/s |", "|---|" + "---|---|" * len(modes) + "---|"]
+    lines = ["| model | " + " | ".join(f"{m}: fastest | × slim graph | accuracy cost" for m in modes)
+             + " | slim graph inference GFLOP/s |", "|---|" + "---|---|---|" * len(modes) + "---|"]
     for model in dict.fromkeys(model for model, _ in cells):
         parts = []
         for mode in modes:
             best = max(cells.get((model, mode), {}).values(), key=lambda r: r["ratio_to_slim_graph"], default=None)
-            parts += [best["impl"], _ratio_cell(best)] if best else ["–", "–"]
+            parts += [best["impl"], _ratio_cell(best), _cost_cell(best)] if best else ["–", "–", "–"]
         rate = _gflops_per_second(cells.get((model, "inference"), {}).get("slim_graph", {}))
         parts.append(f"{rate:.0f}" if rate != "" else "–")
         lines.append(f"| {model} | " + " | ".join(parts) + " |")

@@ -6,16 +6,29 @@ import json
 
 from zoo import fs
 
-IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "keras3_tensorflow",
-         "keras3_jax", "keras3_torch", "keras_applications", "keras3_applications", "tflite_xnnpack")
+IMPLS = ("slim_graph", "shim_eager", "shim_function", "native_function", "native_xla", "native_bf16",
+         "keras3_tensorflow", "keras3_jax", "keras3_torch", "keras_applications", "keras3_applications",
+         "tflite_xnnpack", "tflite_int8", "onnxruntime", "openvino")
+# Cells that run an exported file: inference only.
+INFERENCE_ONLY = {"tflite_xnnpack": "TFLite", "tflite_int8": "TFLite", "onnxruntime": "the ONNX export",
+                  "openvino": "the ONNX export"}
 MODES = ("inference", "train")
 BUDGET_SKIP = "not run: --budget exhausted"
 COLUMNS = ("model", "impl", "mode", "batch", "image_size", "precision", "samples_per_sec", "step_ms_median",
            "step_ms_p10", "step_ms_p90", "first_call_s", "build_s", "mapping_s", "params", "gflops_per_sample",
            "peak_memory_mb", "ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
-           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "machine", "note")
+           "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds", "top1_agreement",
+           "max_probability_difference", "machine", "note")
 # The natives on the TensorFlow backend; the faster of the two is "the native" that keras.applications is held to.
 TF_NATIVES = ("native_function", "keras3_tensorflow")
+
+
+def cell_precision(impl, precision):
+    """The arithmetic a cell runs in: `precision` (the run's --precision) applies to the natives; native_bf16 and
+    tflite_int8 have their own."""
+    if impl in ("native_bf16", "tflite_int8"):
+        return {"native_bf16": "bfloat16", "tflite_int8": "int8"}[impl]
+    return precision if impl.startswith("native") else "float32"
 
 
 def faster_native(by_impl):

@@ -9,8 +9,12 @@ tf_keras native in tf.function, without / with jit_compile), keras3_tensorflow /
 Keras 3 native on that backend through `predict_on_batch` / `train_on_batch`, compiled as Keras does by default
 there: tf.function, jax.jit, torch eager), keras_applications / keras3_applications (the tf_keras / Keras 3
 `keras.applications` model of the same architecture, where one exists; Keras 3's on TensorFlow, run like
-keras3_tensorflow), tflite_xnnpack (the zoo's float TFLite export run by the TFLite interpreter, whose default
-XNNPACK delegate uses one thread per core; inference only). Modes: inference (forward, training=False) and train
+keras3_tensorflow), native_bf16 (the tf_keras native in tf.function under the mixed_bfloat16 policy),
+tflite_xnnpack / tflite_int8 (the zoo's float / full-integer int8 TFLite export run by the TFLite interpreter, whose
+default XNNPACK delegate uses one thread per core), onnxruntime / openvino (the zoo's ONNX export on ONNX Runtime /
+OpenVINO, float32). The exported and bfloat16 cells also report their accuracy cost: top-1 agreement and the
+largest probability difference against the float model on the export's drift images. Exported cells run inference
+only. Modes: inference (forward, training=False) and train
 (forward, softmax cross-entropy + regularization, gradients, SGD-with-momentum update).
 """
 import json
@@ -98,6 +102,7 @@ def _graph_flops(spec):
 
 
 def _keras_model(args, spec, images, result):
+    import tensorflow as tf
     import tf_keras
 
     import zoo
@@ -108,11 +113,16 @@ def _keras_model(args, spec, images, result):
         return ctor(weights=None, input_shape=spec.input_shape, classes=spec.num_classes)
     kind = "shim" if impl.startswith("shim") else "native"
     keras = "tf_keras" if kind == "native" else None
-    if args["precision"] != "bfloat16" or kind == "shim":
+    precision = "bfloat16" if impl == "native_bf16" else args["precision"]
+    if precision != "bfloat16" or kind == "shim":
         return zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     # bfloat16: the same weights in float32 first, so the accuracy cost is reported next to the speed.
+    from zoo import quantize
+
     reference = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     expected = reference(images, training=False).numpy()
+    drift_images = _drift_images(reference)
+    expected_probabilities = tf.nn.softmax(reference.predict(drift_images, verbose=0)).numpy()
     tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     for name, value in zoo.read_weights(reference).items():
@@ -120,6 +130,10 @@ def _keras_model(args, spec, images, result):
     got = model(images, training=False).numpy().astype(np.float32)
     result["bf16_max_rel_logit_error"] = float(np.abs(got - expected).max() / max(np.abs(expected).max(), 1e-12))
     result["bf16_top1_agreement"] = float((got.argmax(-1) == expected.argmax(-1)).mean())
+    probabilities = tf.nn.softmax(tf.cast(model.predict(drift_images, verbose=0), tf.float32)).numpy()
+    drift = quantize.compare(expected_probabilities, probabilities)
+    result.update(top1_agreement=drift["top1_agreement"],
+                  max_probability_difference=drift["max_probability_difference"])
     return model
 
 
@@ -169,21 +183,43 @@ def _keras3_step(args, spec, images, labels):
     return model, lambda: model.predict_on_batch(images)
 
 
-def _export_tflite(name, image_size, batch_size, path):
-    """Run in a child process: TFLite's converter peaks at several times the model's size (14.6 GB for VGG-16),
+# Cells that run an exported file: impl -> (format, TFLite quantization). Their files are written in a child process.
+EXPORTED = {"tflite_xnnpack": ("tflite", None), "tflite_int8": ("tflite", "int8"), "onnxruntime": ("onnx", None),
+            "openvino": ("onnx", None)}
+
+
+def _drift_images(model):
+    """The images an export's accuracy cost is measured on: the photographs (or digits) through the model's own
+    preprocessing, the default representative set of `zoo export --quantize` (which int8 is also calibrated on)."""
+    from zoo import quantize
+
+    return quantize.preprocessed(model, quantize.default_images(model.inputs[0].shape[-1]))
+
+
+def _export(impl, name, image_size, batch_size, path):
+    """Run in a child process: converters peak at several times the model's size (TFLite's: 14.6 GB for VGG-16),
     memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends. It dies
-    with the cell (a cell past its time limit is killed), and leaves the parameter count, or its error, beside
-    `path`."""
+    with the cell (a cell past its time limit is killed), and leaves beside `path` the parameter count, the drift
+    images and the float model's probabilities on them, or its error."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     try:
+        import tensorflow as tf
+
         import zoo
-        from zoo.export import export_tflite
+        from zoo import export
 
         model = zoo.create_model(name, image_size=image_size, keras="tf_keras")
-        export_tflite(model, path, batch_size=batch_size)
+        images = _drift_images(model)
+        fmt, quantize = EXPORTED[impl]
+        if fmt == "onnx":
+            export.export_onnx(model, path)
+        else:
+            export.export_tflite(model, path, batch_size=batch_size, quantize=quantize, representative=images)
+        np.save(path + ".images.npy", images)
+        np.save(path + ".expected.npy", tf.nn.softmax(model.predict(images, batch_size=batch_size, verbose=0)).numpy())
         with open(path + ".params", "w") as f:
             f.write(str(model.count_params()))
     except Exception as e:
@@ -192,45 +228,71 @@ def _export_tflite(name, image_size, batch_size, path):
         raise SystemExit(1)
 
 
-def _export_in_child(name, image_size, batch_size, path):
-    """`_export_tflite` in a spawned process: the model's parameter count; its failure raised here as one line."""
+def _export_in_child(impl, name, image_size, batch_size, path):
+    """`_export` in a spawned process: the model's parameter count; its failure raised here as one line."""
     import multiprocessing
 
-    child = multiprocessing.get_context("spawn").Process(target=_export_tflite,
-                                                        args=(name, image_size, batch_size, path))
+    child = multiprocessing.get_context("spawn").Process(target=_export,
+                                                        args=(impl, name, image_size, batch_size, path))
     child.start()
     child.join()
+    what = f"{EXPORTED[impl][0].replace('tflite', 'TFLite').replace('onnx', 'ONNX')} export"
     if child.exitcode < 0:
-        raise RuntimeError(killed_reason(child.exitcode, "the TFLite export's process"))
+        raise RuntimeError(killed_reason(child.exitcode, f"the {what}'s process"))
     if child.exitcode != 0:
         with open(path + ".error") as f:
-            raise RuntimeError(f"TFLite export: {f.read()}")
+            raise RuntimeError(f"{what}: {f.read()}")
     with open(path + ".params") as f:
         return int(f.read())
 
 
-def _tflite_step(args, images):
-    """The zoo's TFLite export of the tf_keras native at the benchmark's batch, in the TFLite interpreter."""
+def _in_batches(predict, images, batch):
+    """`predict` (fixed batch: TFLite's shapes are folded) over `images`, the last batch padded."""
+    out = []
+    for i in range(0, len(images), batch):
+        chunk = images[i:i + batch]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), axis=0)])
+        out.append(np.asarray(predict(padded))[:len(chunk)])
+    return np.concatenate(out)
+
+
+def _exported_step(args, images, result):
+    """The zoo's export of the tf_keras native (TFLite at the benchmark's batch in the TFLite interpreter, whose
+    XNNPACK delegate uses one thread per core; or ONNX under ONNX Runtime or OpenVINO, float32), and its accuracy
+    cost against the float model (`result`)."""
+    import atexit
     import os
+    import shutil
     import tempfile
 
-    import tensorflow as tf
+    from zoo import quantize
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.tflite")
-        params = _export_in_child(args["model"], args["image_size"], len(images), path)
-        with open(path, "rb") as f:
-            interpreter = tf.lite.Interpreter(model_content=f.read(), num_threads=os.cpu_count())
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.allocate_tensors()
-    output = interpreter.get_output_details()[0]["index"]
+    tmp = tempfile.mkdtemp(prefix="zoo-bench-")
+    atexit.register(shutil.rmtree, tmp, True)  # the interpreter may map the file for the cell's life
+    impl = args["impl"]
+    path = os.path.join(tmp, "model." + EXPORTED[impl][0])
+    params = _export_in_child(impl, args["model"], args["image_size"], len(images), path)
+    if EXPORTED[impl][0] == "onnx":
+        from zoo.onnx_runtimes import predictor
 
-    def infer():
-        interpreter.set_tensor(index, images)
-        interpreter.invoke()
-        return interpreter.get_tensor(output)
+        predict = predictor(path, impl)
+    else:
+        from zoo.lite import interpreter
 
-    return params, infer
+        runner = interpreter(path, num_threads=os.cpu_count())
+        runner.allocate_tensors()
+        index, output = runner.get_input_details()[0]["index"], runner.get_output_details()[0]["index"]
+
+        def predict(batch):
+            runner.set_tensor(index, batch)
+            runner.invoke()
+            return runner.get_tensor(output)
+
+    drift = quantize.compare(np.load(path + ".expected.npy"), _in_batches(predict, np.load(path + ".images.npy"),
+                                                                          len(images)))
+    result.update(top1_agreement=drift["top1_agreement"],
+                  max_probability_difference=drift["max_probability_difference"])
+    return params, lambda: predict(images)
 
 
 def prepare(args):
@@ -248,8 +310,8 @@ def prepare(args):
     if args["impl"] == "slim_graph":
         step, params, flops = _slim_graph(spec, args, images, labels)
         result["gflops_per_sample"] = flops / 1e9
-    elif args["impl"] == "tflite_xnnpack":  # inference only: the runner never asks for a TFLite train cell
-        params, step = _tflite_step(args, images)
+    elif args["impl"] in EXPORTED:  # inference only: the runner never asks for their train cells
+        params, step = _exported_step(args, images, result)
     elif args["impl"].startswith("keras3_"):
         model, step = _keras3_step(args, spec, images, labels)
         params = model.count_params()
