@@ -100,6 +100,9 @@ def test_aggregate_and_reports_from_made_up_rounds():
     assert by["tflite_int8"]["top1_agreement"] == 0.75 and by["native_function"]["top1_agreement"] == ""
     # the fastest path, its accuracy cost (top-1 agreement, max probability difference), 1.5 GFLOP x 8 / 0.11 s
     assert "| m | tflite_int8 | 2.00 (2.00–2.00) | 75 %, 0.125 | 109 |" in bench.fastest_table(rows)
+    costs = bench.cost_table(rows).splitlines()
+    assert "| m | tflite_int8 | int8 | 2.00 (2.00–2.00) | 75 % | 0.1250 |" in costs
+    assert "| m | native_function | float32 | 1.25 (1.25–1.25) | – | – |" in costs
     assert "| tflite_xnnpack | 1.50 (1.50–1.50) | float32 |" in \
         bench.fastest_table([r for r in rows if r["impl"] != "tflite_int8"])
     targets = {line.split(" | ")[0][2:]: line.split(" | ")[1:4] for line in bench.targets_table(rows).splitlines()}

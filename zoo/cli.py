@@ -254,6 +254,9 @@ def cmd_bench(args):
     print()
     print(bench.fastest_table(rows))
     print()
+    if any(r.get("top1_agreement", "") != "" for r in rows):
+        print(bench.cost_table(rows))
+        print()
     print(bench.targets_table(rows))
     print()
     print(bench.machines_note(rows))

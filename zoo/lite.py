@@ -130,3 +130,46 @@ def account_for(constants: Mapping[str, Tuple[int, ...]], slim: Mapping[str, Tup
             unexplained.append(name)
     covered = {n for names in explained.values() for n in names}
     return Inventory(explained, operands, unexplained, sorted(set(slim) - covered))
+
+
+def _dequantized(runner: Any, detail: Mapping[str, Any]) -> np.ndarray:
+    """A constant tensor's float value: its integers through the file's scale(s) and zero point(s), per channel
+    along `quantized_dimension` where the file quantized per channel."""
+    value = runner.get_tensor(detail["index"])
+    q = detail.get("quantization_parameters") or {}
+    scales, zero_points = np.asarray(q.get("scales", [])), np.asarray(q.get("zero_points", []))
+    if not scales.size:
+        return value.astype(np.float32)
+    shape = [1] * value.ndim
+    if scales.size > 1:
+        shape[q["quantized_dimension"]] = scales.size
+    return (value.astype(np.float32) - zero_points.reshape(shape)) * scales.reshape(shape).astype(np.float32)
+
+
+def release_weights(path: str, slim: Mapping[str, Tuple[int, ...]], epsilon: float = 1e-3) -> Dict[str, np.ndarray]:
+    """{slim name: float value} from a quantized release converted from a slim graph (`account_for`'s mapping):
+    kernels dequantized and brought back to slim's HWIO / HWC1 layouts, biases dequantized, and each folded batch
+    norm made the identity plus the folded bias (gamma 1, mean 0, variance 1 - epsilon, beta the bias: the
+    kernel already carries gamma / sqrt(variance + epsilon)). A float model of the architecture given these
+    weights computes the release's network with float activations: a float baseline with real weights to fine-tune
+    or to quantize again. `epsilon` is the architecture's batch-norm epsilon (slim's MobileNets: 1e-3)."""
+    runner = interpreter(path)
+    runner.allocate_tensors()
+    details = {d["name"]: d for d in runner.get_tensor_details()}
+    inventory = account_for(constant_tensors(path), slim)
+    if inventory.unexplained or inventory.absent:
+        raise ValueError(f"{path} is not this architecture's release: {len(inventory.unexplained)} tensors "
+                         f"unexplained (e.g. {inventory.unexplained[:2]}), {len(inventory.absent)} variables "
+                         f"without a tensor (e.g. {inventory.absent[:2]}).")
+    weights: Dict[str, np.ndarray] = {}
+    for tensor, names in inventory.explained.items():
+        value = _dequantized(runner, details[tensor])
+        if tensor.endswith(KERNEL_SUFFIX):
+            weights[names[0]] = value.transpose(1, 2, 3, 0)  # OHWI -> HWIO, 1HWC -> HWC1
+        elif tensor.endswith(FOLDED_BIAS_SUFFIXES):
+            for name in names:
+                weights[name] = {"gamma": np.ones_like(value), "beta": value, "moving_mean": np.zeros_like(value),
+                                 "moving_variance": np.full_like(value, 1.0 - epsilon)}[name.rsplit("/", 1)[1]]
+        else:
+            weights[names[0]] = value
+    return weights

@@ -13,7 +13,8 @@ import os
 import statistics
 import time
 
-from zoo.bench.report import fastest_table, format_table, machines_note, plot, ratio_table, targets_table  # noqa: F401
+from zoo.bench.report import (cost_table, fastest_table, format_table, machines_note, plot, ratio_table,  # noqa: F401
+                              targets_table)
 from zoo.bench.results import (BUDGET_SKIP, COLUMNS, IMPLS, INFERENCE_ONLY, MODES, TF_NATIVES,  # noqa: F401
                                cell_precision, faster_native, read_results, write_results)
 from zoo.bench.stats import ratio_interval, round_ratios

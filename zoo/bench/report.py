@@ -59,6 +59,22 @@ def fastest_table(rows):
     return "\n".join(lines)
 
 
+def cost_table(rows):
+    """Inference, one line per model and path: its precision, throughput against the slim graph (interval), and
+    its accuracy cost against the float model (top-1 agreement, largest probability difference)."""
+    lines = ["| model | path | precision | × slim graph | top-1 agreement | max probability difference |",
+             "|---|---|---|---|---|---|"]
+    for (model, mode), impls in _measured(rows).items():
+        if mode != "inference":
+            continue
+        for impl in (i for i in IMPLS if i in impls and i != "slim_graph"):
+            r = impls[impl]
+            agreement, difference = (("–", "–") if r.get("top1_agreement", "") == "" else
+                                     (f"{100 * r['top1_agreement']:.0f} %", f"{r['max_probability_difference']:.4f}"))
+            lines.append(f"| {model} | {impl} | {r['precision']} | {_ratio_cell(r)} | {agreement} | {difference} |")
+    return "\n".join(lines)
+
+
 def _numeric(value):
     return value if isinstance(value, (int, float)) else 0
 
