@@ -1,17 +1,21 @@
 """Regenerates every generated part of the docs: the model table (README.md and docs/architectures.md) from the
 registry and the weights manifest, and the benchmark's tables and charts from the committed CSVs in docs/.
 
-A generated part sits between `<!-- gen:NAME -->` and `<!-- /gen:NAME -->`; everything outside the markers is
-written by hand. tests/test_docs.py regenerates every part in memory and fails when a committed one differs.
+A generated part sits between `<!-- gen:NAME -->` and `<!-- /gen:NAME -->`; a single figure in a sentence sits in
+`<!-- fig FILE ROWS WHAT -->VALUE<!-- /fig -->` (see `figure`). Everything else is written by hand, and may hold no
+measured figure: a number with a unit of time, memory or speed, a ×-ratio, a percentage or a ratio interval outside
+the markers fails the check (`hand_typed_figures`, with its short allowlist). tests/test_docs.py regenerates every
+part in memory and fails when a committed one differs.
 
-    python docs/gen.py            # rewrite the parts and charts in place
-    python docs/gen.py --check    # exit 1 naming the stale parts and charts, and quoted intervals no CSV gives
+    python docs/gen.py            # rewrite the parts, figures and charts in place
+    python docs/gen.py --check    # exit 1 naming the stale parts and charts, and hand-typed or unsourced figures
 
 Charts are compared byte for byte: matplotlib's Agg PNGs carry no date, so the pinned matplotlib redraws the same
 bytes.
 """
 import argparse
 import csv
+import fnmatch
 import functools
 import re
 import sys
@@ -181,6 +185,117 @@ def unsourced_intervals() -> list:
     return out
 
 
+# `<!-- fig bench.csv resnet_v1_50/native_function/train ratio -->1.14 (1.11–1.18)<!-- /fig -->`: one figure in a
+# sentence, filled from a committed CSV. It must not begin a line (Markdown would take the comment for an HTML block).
+FIGURE = re.compile(r"<!-- fig (?P<file>\S+) (?P<rows>\S+) (?P<what>[^>]+?) -->(?P<value>[^<\n]*)<!-- /fig -->")
+# WHAT: a column of the file (`/DIVISOR` scales it, `:FORMAT` formats it), or one of these views of a bench row.
+VIEWS = {
+    "ratio": ("ratio_to_slim_graph", "ratio_to_slim_graph"),   # one row: '1.14 (1.11–1.18)'; several: '0.94–1.03'
+    "speedup": ("native_speedup", "native_speedup"),           # the native over a keras.applications row, likewise
+}
+
+
+def _table(name: str) -> list:
+    """The rows of docs/NAME as dicts of strings, in file order."""
+    path = DOCS / name
+    if path.suffix != ".csv" or not path.exists():
+        raise ValueError(f"figure from {name!r}: not a committed CSV in docs/; use one of "
+                         f"{sorted(p.name for p in DOCS.glob('*.csv'))}")
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _matching(name: str, selector: str) -> list:
+    """The rows of docs/NAME whose first columns match SELECTOR's `/`-separated parts in order, each part a
+    comma-separated list of shell patterns (`resnet_v*_50,inception_v3/slim_graph/train`)."""
+    rows = _table(name)
+    columns = list(rows[0]) if rows else []
+    parts = selector.split("/")
+    if len(parts) > len(columns):
+        raise ValueError(f"figure row {selector!r}: {name} has only the columns {columns}")
+    out = [r for r in rows if all(any(fnmatch.fnmatchcase(r[c], p) for p in part.split(","))
+                                  for c, part in zip(columns, parts))]
+    if not out:
+        raise ValueError(f"figure row {selector!r} matches no row of {name} (keyed by {columns[:len(parts)]})")
+    return out
+
+
+def figure(name: str, selector: str, what: str) -> str:
+    """The figure `what` of the rows `selector` of docs/NAME: the value of one row, or 'low–high' over several.
+    `ratio` / `speedup` give a bench row's median with its 95 % interval (several rows: the medians' range);
+    `COLUMN/1000:.2f` divides a numeric column and formats it; a bare COLUMN is its text (one row only)."""
+    from zoo.bench.report import _ratio_cell
+
+    rows = _matching(name, selector)
+    column, _, fmt = what.partition(":")
+    column, _, divisor = column.partition("/")
+    if column in VIEWS and not fmt and not divisor:
+        if len(rows) == 1:
+            return _ratio_cell({k: float(v) if v not in ("", None) and k != "model" else v
+                                for k, v in rows[0].items() if k in _RATIO_KEYS}, VIEWS[column][0])
+        column, fmt = VIEWS[column][1], ".2f"
+    if column not in rows[0]:
+        raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])} or {sorted(VIEWS)}")
+    if not fmt and not divisor:
+        values = {r[column] for r in rows}
+        if len(values) != 1:
+            raise ValueError(f"figure {what!r} of {selector!r}: {len(rows)} rows differ; give a :FORMAT for a range")
+        return values.pop()
+    try:
+        numbers = sorted(float(r[column]) / float(divisor or 1) for r in rows)
+    except ValueError:
+        raise ValueError(f"figure {what!r} of {selector!r} in {name}: a cell is empty or not a number") from None
+    low, high = (format(n, fmt) for n in (numbers[0], numbers[-1]))
+    return low if low == high else f"{low}–{high}"
+
+
+_RATIO_KEYS = {"ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
+               "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds"}
+
+
+def fill_figures(text: str) -> str:
+    """`text` with each inline figure's value as its CSV gives it now."""
+    def fill(match):
+        if match.start() == 0 or text[match.start() - 1] == "\n":
+            raise ValueError(f"a figure marker begins a line ({match[0][:60]}…): Markdown would read it as an HTML "
+                             "block; move a word onto its line")
+        value = figure(match["file"], match["rows"], match["what"])
+        return match[0].replace(f"-->{match['value']}<!--", f"-->{value}<!--", 1)
+
+    return FIGURE.sub(fill, text)
+
+
+# A measured figure typed by hand: a number (or range) with a unit of time, memory or speed, a ×-ratio (not a size
+# like 7×7), a percentage, or a ratio's interval, range or change ("0.96 (0.89–0.99)", "0.94–1.03", "0.80 → 1.03").
+HAND_TYPED = re.compile(
+    r"(?<![\w.·])\d[\d.,]*(?: ?[–-] ?\d[\d.]*)?(?:×(?![\d\w])| ?%| per ?cent\b|"
+    r" (?:ms|s|min|minutes?|seconds?|h|hours?|[KMG]i?B|GFLOP/s|GHz|examples/s|samples/s)(?![\w/]))"
+    r"|\d\.\d+(?: \(|×?, )\d\.\d+–\d\.\d+|(?<![\w.])\d\.\d+–\d\.\d+(?![\d.])|\d\.\d+ → \d")
+# Figures that are not measurements, kept in the prose; each says why.
+NOT_MEASURED = [
+    r"95 % (?:bootstrap )?interval",        # the statistics' setting: a 95 % bootstrap interval (zoo/bench/stats.py)
+    r"(?:this machine's|the machine's|in) 23 GB",  # the machine's installed memory, a spec (`free`), not a result
+    r"40-minute",                           # the test suite's time budget, a project rule
+    r"30 s connect/read timeout|under 1 KiB in 60 s|every 5 s|a byte every 0\.3 s",  # zoo.download's settings and
+                                            # the test server's pacing (docs/reliability.md)
+    r"within [\d.]+ ?%",                   # a test's tolerance ("loss within 1%"): what the test asserts
+    r"\(100%\)",                          # a progress bar's end in the story's printed log
+]
+
+
+def hand_typed_figures(pages_: list = None) -> list:
+    """(page, figure) of every measured figure typed outside the generated parts and inline figures: such a
+    figure must come from a committed CSV (a `fig` marker or a generated table), or the sentence must point to
+    the table instead. The allowlist NOT_MEASURED names the few non-measured contexts a pattern would catch."""
+    allowed = re.compile("|".join(NOT_MEASURED))
+    out = []
+    for path in pages_ or pages():
+        prose = allowed.sub("", FIGURE.sub("", BLOCK.sub("", path.read_text())))
+        out += [(path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path), m[0])
+                for m in HAND_TYPED.finditer(prose)]
+    return out
+
+
 def pages() -> list:
     """The files that may hold generated parts: README.md and every docs page."""
     return [ROOT / "README.md"] + sorted(DOCS.rglob("*.md"))
@@ -196,7 +311,7 @@ def render(text: str, cache: dict) -> str:
             cache[name] = GENERATORS[name]()
         return f"{match[1]}{cache[name]}\n{match[4]}"
 
-    return BLOCK.sub(fill, text)
+    return fill_figures(BLOCK.sub(fill, text))
 
 
 def stale() -> list:
@@ -236,6 +351,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     for page, quote in unsourced_intervals():
         print(f"not in any docs/*.csv: {quote} quoted in {page}")
+    for page, figure_ in hand_typed_figures():
+        print(f"typed by hand, not from a docs/*.csv: {figure_!r} in {page} (use a <!-- fig --> marker)")
     changed = stale() + stale_charts()
     for path, new in changed:
         print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(ROOT)}")
@@ -243,7 +360,7 @@ def main(argv=None) -> int:
             path.write_bytes(new) if isinstance(new, bytes) else path.write_text(new)
     if not changed:
         print("up to date")
-    return 1 if (changed or unsourced_intervals()) and args.check else 0
+    return 1 if (changed or unsourced_intervals() or hand_typed_figures()) and args.check else 0
 
 
 if __name__ == "__main__":
