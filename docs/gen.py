@@ -193,6 +193,8 @@ VIEWS = {
     "ratio": ("ratio_to_slim_graph", "ratio_to_slim_graph"),   # one row: '1.14 (1.11–1.18)'; several: '0.94–1.03'
     "speedup": ("native_speedup", "native_speedup"),           # the native over a keras.applications row, likewise
 }
+# WHAT may also be a figure the bench report derives from a row's columns.
+DERIVED = {"gflop_s": "_gflops_per_second"}   # forward GFLOP/s, as the fastest-path table's column
 
 
 def _table(name: str) -> list:
@@ -231,9 +233,13 @@ def figure(name: str, selector: str, what: str) -> str:
     column, _, divisor = column.partition("/")
     if column in VIEWS and not fmt and not divisor:
         if len(rows) == 1:
-            return _ratio_cell({k: float(v) if v not in ("", None) and k != "model" else v
-                                for k, v in rows[0].items() if k in _RATIO_KEYS}, VIEWS[column][0])
+            return _ratio_cell({k: _number(v) for k, v in rows[0].items()}, VIEWS[column][0])
         column, fmt = VIEWS[column][1], ".2f"
+    if column in DERIVED:
+        from zoo.bench import report
+
+        derive = getattr(report, DERIVED[column])
+        rows = [{**r, column: derive({k: _number(v) for k, v in r.items()})} for r in rows]
     if column not in rows[0]:
         raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])} or {sorted(VIEWS)}")
     if not fmt and not divisor:
@@ -249,14 +255,18 @@ def figure(name: str, selector: str, what: str) -> str:
     return low if low == high else f"{low}–{high}"
 
 
-_RATIO_KEYS = {"ratio_to_slim_graph", "ratio_ci_low", "ratio_ci_high", "rounds", "native_speedup",
-               "native_speedup_ci_low", "native_speedup_ci_high", "native_speedup_rounds"}
+def _number(text: str):
+    """A CSV cell as the bench report reads it: a number where it is one, else the text."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def fill_figures(text: str) -> str:
     """`text` with each inline figure's value as its CSV gives it now."""
     def fill(match):
-        if match.start() == 0 or text[match.start() - 1] == "\n":
+        if not text[text.rfind("\n", 0, match.start()) + 1:match.start()].strip():
             raise ValueError(f"a figure marker begins a line ({match[0][:60]}…): Markdown would read it as an HTML "
                              "block; move a word onto its line")
         value = figure(match["file"], match["rows"], match["what"])
@@ -268,9 +278,9 @@ def fill_figures(text: str) -> str:
 # A measured figure typed by hand: a number (or range) with a unit of time, memory or speed, a ×-ratio (not a size
 # like 7×7), a percentage, or a ratio's interval, range or change ("0.96 (0.89–0.99)", "0.94–1.03", "0.80 → 1.03").
 HAND_TYPED = re.compile(
-    r"(?<![\w.·])\d[\d.,]*(?: ?[–-] ?\d[\d.]*)?(?:×(?![\d\w])| ?%| per ?cent\b|"
+    r"(?<![\w.·])\d(?:[\d.,]*\d)?(?: ?[–-] ?\d[\d.]*)?(?:×(?![\d\w])| ?%| per ?cent\b|"
     r" (?:ms|s|min|minutes?|seconds?|h|hours?|[KMG]i?B|GFLOP/s|GHz|examples/s|samples/s)(?![\w/]))"
-    r"|\d\.\d+(?: \(|×?, )\d\.\d+–\d\.\d+|(?<![\w.])\d\.\d+–\d\.\d+(?![\d.])|\d\.\d+ → \d")
+    r"|\d\.\d+(?: \(|×?, )\d\.\d+–\d\.\d+|(?<![\w.])\d\.\d+–\d\.\d+(?![\d.])|(?<![\w.])\d+\.\d+ → \d")
 # Figures that are not measurements, kept in the prose; each says why.
 NOT_MEASURED = [
     r"95 % (?:bootstrap )?interval",        # the statistics' setting: a 95 % bootstrap interval (zoo/bench/stats.py)
@@ -279,7 +289,7 @@ NOT_MEASURED = [
     r"30 s connect/read timeout|under 1 KiB in 60 s|every 5 s|a byte every 0\.3 s",  # zoo.download's settings and
                                             # the test server's pacing (docs/reliability.md)
     r"within [\d.]+ ?%",                   # a test's tolerance ("loss within 1%"): what the test asserts
-    r"\(100%\)",                          # a progress bar's end in the story's printed log
+    r"2\.6–3\.3 GHz is 166–211 GFLOP/s",  # the CPU's float32 peak, computed from its clock range, not measured
 ]
 
 
