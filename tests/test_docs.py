@@ -79,7 +79,7 @@ def test_generated_parts_are_up_to_date():
 
 def test_every_interval_the_prose_quotes_comes_from_a_committed_csv():
     """A ratio with its interval written in a page's text ("1.26 (1.03–1.34)", "0.99×, 0.86–1.06") is a cell that
-    docs/gen.py computes from some docs/*.csv; the few quotes of replaced runs are listed in gen.NOT_FROM_CSV."""
+    docs/gen.py computes from some docs/*.csv."""
     unsourced = _gen().unsourced_intervals()
     assert not unsourced, f"quoted in the docs but in no committed results file: {unsourced}"
 
