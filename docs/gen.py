@@ -284,11 +284,15 @@ def fill_figures(text: str) -> str:
 
 
 # A measured figure typed by hand: a number (or range) with a unit of time, memory or speed, a ×-ratio (not a size
-# like 7×7), a percentage, or a ratio's interval, range or change ("0.96 (0.89–0.99)", "0.94–1.03", "0.80 → 1.03").
+# like 7×7), a percentage, a ratio's interval, range or change ("0.96 (0.89–0.99)", "0.94–1.03", "0.80 → 1.03"), or
+# a measured drift.
 HAND_TYPED = re.compile(
     r"(?<![\w.·])\d(?:[\d.,]*\d)?(?: ?[–-] ?\d[\d.]*)?(?:×(?![\d\w])| ?%| per ?cent\b|"
     r" (?:ms|s|min|minutes?|seconds?|h|hours?|[KMG]i?B|GFLOP/s|GHz|examples/s|samples/s)(?![\w/]))"
-    r"|\d\.\d+(?: \(|×?, )\d\.\d+–\d\.\d+|(?<![\w.])\d\.\d+–\d\.\d+(?![\d.])|(?<![\w.])\d+\.\d+ → \d")
+    r"|\d\.\d+(?: \(|×?, )\d\.\d+–\d\.\d+|(?<![\w.])\d\.\d+–\d\.\d+(?![\d.])|(?<![\w.])\d+\.\d+ → \d"
+    # a measured drift: a difference with a decimal mantissa ("1.4e-6", "1.6·10⁻⁶") or an approximate one ("~2e-6");
+    # a test's bound is written "1e-4"
+    r"|~?\d\.\d+(?:e-?\d+|·10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)|~\d+(?:e-?\d+|·10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 # Figures that are not measurements, kept in the prose; each says why.
 NOT_MEASURED = [
     # the statistics' setting: a 95 % bootstrap interval (zoo/bench/stats.py)
@@ -301,6 +305,8 @@ NOT_MEASURED = [
     r"30 s connect/read timeout|under 1 KiB in 60 s|every 5 s|a byte every 0\.3 s",
     # a test's tolerance ("loss within 1%", "parameter count within 3 %"): what the test asserts
     r"within [\d.]+ ?%",
+    # keras.applications' batch-norm epsilon, a constant of its ResNet (docs/architectures.md's comparison table)
+    r"ε 1\.001e-5",
     # the CPU's float32 peak, computed from its clock range and FMA width, not measured
     r"2\.6–3\.3 GHz is 166–211 GFLOP/s",
 ]
