@@ -249,7 +249,7 @@ def figure(name: str, selector: str, what: str) -> str:
         derive = getattr(report, DERIVED[column])
         rows = [{**r, column: derive({k: _number(v) for k, v in r.items()})} for r in rows]
     if column not in rows[0]:
-        raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])} or {sorted(VIEWS)}")
+        raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])} or {sorted(VIEWS) + sorted(DERIVED)}")
     if not fmt and not divisor:
         values = {r[column] for r in rows}
         if len(values) != 1:
@@ -348,7 +348,10 @@ def stale() -> list:
     cache, out = {}, []
     for path in pages():
         text = path.read_text()
-        new = render(text, cache)
+        try:
+            new = render(text, cache)
+        except ValueError as error:
+            raise ValueError(f"{path.relative_to(ROOT)}: {error}") from None
         if new != text:
             out.append((path, new))
     return out
@@ -378,10 +381,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report stale parts (exit 1 if any)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ValueError as error:  # a marker naming no generator, file, row or column
+        print(f"docs/gen.py: {error}")
+        return 1
+
+
+def _run(args) -> int:
     for page, quote in unsourced_intervals():
         print(f"not in any docs/*.csv: {quote} quoted in {page}")
     for page, figure_ in hand_typed_figures():
-        print(f"typed by hand, not from a docs/*.csv: {figure_!r} in {page} (use a <!-- fig --> marker)")
+        print(f"typed by hand: {figure_!r} in {page}: fill it from a docs/*.csv with <!-- fig FILE ROWS WHAT -->, "
+              "point to the generated table instead, or (not a measurement) allowlist it in NOT_MEASURED")
     changed = stale() + stale_charts()
     for path, new in changed:
         print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(ROOT)}")
