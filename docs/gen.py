@@ -198,8 +198,8 @@ def unsourced_intervals() -> list:
 FIGURE = re.compile(r"<!-- fig (?P<file>\S+) (?P<rows>\S+) (?P<what>[^>]+?) -->(?P<value>[^<\n]*)<!-- /fig -->")
 # WHAT: a column of the file (`/DIVISOR` scales it, `:FORMAT` formats it), or one of these views of a bench row.
 VIEWS = {
-    "ratio": ("ratio_to_slim_graph", "ratio_to_slim_graph"),   # one row: '1.14 (1.11–1.18)'; several: '0.94–1.03'
-    "speedup": ("native_speedup", "native_speedup"),           # the native over a keras.applications row, likewise
+    "ratio": "ratio_to_slim_graph",   # one row: '1.14 (1.11–1.18)'; several rows: the medians' range, '0.94–1.03'
+    "speedup": "native_speedup",      # the native over a keras.applications row, likewise
 }
 # WHAT may also be a figure the bench report derives from a row's columns.
 DERIVED = {"gflop_s": "_gflops_per_second"}   # forward GFLOP/s, as the fastest-path table's column
@@ -241,15 +241,16 @@ def figure(name: str, selector: str, what: str) -> str:
     column, _, divisor = column.partition("/")
     if column in VIEWS and not fmt and not divisor:
         if len(rows) == 1:
-            return _ratio_cell({k: _number(v) for k, v in rows[0].items()}, VIEWS[column][0])
-        column, fmt = VIEWS[column][1], ".2f"
+            return _ratio_cell({k: _number(v) for k, v in rows[0].items()}, VIEWS[column])
+        column, fmt = VIEWS[column], ".2f"
     if column in DERIVED:
         from zoo.bench import report
 
         derive = getattr(report, DERIVED[column])
         rows = [{**r, column: derive({k: _number(v) for k, v in r.items()})} for r in rows]
     if column not in rows[0]:
-        raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])} or {sorted(VIEWS) + sorted(DERIVED)}")
+        raise ValueError(f"figure column {column!r} is not in {name}: {list(rows[0])}, nor one of "
+                         f"{sorted(VIEWS) + sorted(DERIVED)}")
     if not fmt and not divisor:
         values = {r[column] for r in rows}
         if len(values) != 1:
@@ -312,7 +313,7 @@ NOT_MEASURED = [
 ]
 
 
-def hand_typed_figures(pages_: list = None) -> list:
+def hand_typed_figures(pages_: list | None = None) -> list:
     """(page, figure) of every measured figure typed outside the generated parts and inline figures: such a
     figure must come from a committed CSV (a `fig` marker or a generated table), or the sentence must point to
     the table instead. The allowlist NOT_MEASURED names the few non-measured contexts a pattern would catch."""
