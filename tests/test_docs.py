@@ -77,11 +77,25 @@ def test_generated_parts_are_up_to_date():
     assert len(readme.splitlines()) <= 250, "README.md grew past 250 lines: move the detail to docs/"
 
 
-def test_every_interval_the_prose_quotes_comes_from_a_committed_csv():
+def test_every_measured_figure_in_the_prose_comes_from_a_committed_csv():
     """A ratio with its interval written in a page's text ("1.26 (1.03–1.34)", "0.99×, 0.86–1.06") is a cell that
-    docs/gen.py computes from some docs/*.csv; the few quotes of replaced runs are listed in gen.NOT_FROM_CSV."""
-    unsourced = _gen().unsourced_intervals()
+    docs/gen.py computes from some docs/*.csv, and no time, memory, ×-ratio or percentage is typed by hand outside
+    the generated parts and `<!-- fig -->` markers (whose values test_generated_parts_are_up_to_date checks)."""
+    gen = _gen()
+    unsourced = gen.unsourced_intervals()
     assert not unsourced, f"quoted in the docs but in no committed results file: {unsourced}"
+    typed = gen.hand_typed_figures()
+    assert not typed, f"measured figures typed by hand (use <!-- fig FILE ROWS WHAT --> or a generated table): {typed}"
+
+
+def test_the_check_catches_a_planted_hand_typed_figure(tmp_path):
+    """What the figure check is for: a timing, a ×-ratio and a percentage typed into prose are each reported, and
+    the same figure filled from docs/bench.csv by a marker is not."""
+    gen = _gen()
+    page = tmp_path / "page.md"
+    page.write_text("ResNet-50 v1 maps in 0.07 s, 1.18× faster, with 4 % to spare; mapped in "
+                    "<!-- fig bench.csv resnet_v1_50/native_function/inference mapping_s:.2f -->0.07<!-- /fig --> s.\n")
+    assert [figure for _, figure in gen.hand_typed_figures([page])] == ["0.07 s", "1.18×", "4 %"]
 
 
 class _Rows(html.parser.HTMLParser):
