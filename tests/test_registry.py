@@ -13,6 +13,25 @@ def test_list_models():
     assert zoo.list_models("nothing*") == []
 
 
+def test_a_family_is_its_folder_and_one_that_fails_to_import_says_so(tmp_path, monkeypatch):
+    """zoo.models imports every subpackage (adding a family is adding its folder); a broken one stops the registry
+    with one line naming it and leaves none of its specs behind."""
+    import zoo.models
+
+    models = zoo.list_models()
+    (tmp_path / "zz_broken").mkdir()
+    (tmp_path / "zz_broken" / "__init__.py").write_text(
+        "import dataclasses\nfrom zoo.spec import register\nfrom zoo.registry import get_spec\n"
+        "register(dataclasses.replace(get_spec('lenet'), name='zz_lenet'))\nraise RuntimeError('boom\\nmore')\n")
+    monkeypatch.setattr(zoo.models, "__path__", [*zoo.models.__path__, str(tmp_path)])
+    assert zoo.models.families()[-1] == "zz_broken" and "lenet" in zoo.models.families()
+    with pytest.raises(ImportError) as raised:
+        zoo.models._register_all()
+    assert str(raised.value) == ("model family 'zz_broken' (zoo/models/zz_broken/) failed to import: "
+                                 "RuntimeError: boom; fix it or remove the folder")
+    assert zoo.list_models() == models
+
+
 def test_unknown_name_and_impl_list_what_exists():
     with pytest.raises(ValueError, match=r"Unknown model 'lenet5'.*'cifarnet'.*'lenet'"):
         zoo.create_model("lenet5")
