@@ -15,7 +15,7 @@ from conftest import ROOT
 LAYERS = [
     ("base", ["zoo.errors", "zoo.ownership", "zoo.fs", "zoo.lazy", "zoo.slim_names"]),  # pure Python
     ("kit", ["zoo.nn", "zoo.nn.*", "zoo.compat", "zoo.preprocessing", "zoo.images",
-             "zoo.lite"]),  # Keras / TF / TFLite glue, no model knowledge
+             "zoo.lite", "zoo.onnx_runtimes"]),  # Keras / TF / TFLite / ONNX glue, no model knowledge
     ("specs", ["zoo.spec", "zoo.registry", "zoo.models", "zoo.models.*.arch"]),  # pure data (and families: below)
     ("checkpoints", ["zoo.checkpoints", "zoo.checkpoints.io", "zoo.checkpoints.engine", "zoo.checkpoints.frozen",
                      "zoo.checkpoints.mapping", "zoo.weights", "zoo.weights.*"]),  # engine and storage

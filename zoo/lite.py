@@ -19,11 +19,18 @@ def interpreter_class() -> Any:
     return Interpreter
 
 
-def interpreter(path: str, **options: Any) -> Any:
-    """An interpreter of the TFLite file at `path` (options: num_threads, ...), tensors not yet allocated."""
+def interpreter(path: str, default_delegates: bool = True, **options: Any) -> Any:
+    """An interpreter of the TFLite file at `path` (options: num_threads, ...), tensors not yet allocated.
+    default_delegates=False runs TFLite's own kernels only (no XNNPACK): what the profile compares against."""
+    import sys
+
+    cls = interpreter_class()
+    if not default_delegates:  # both interpreters' modules define the same OpResolverType
+        resolvers = sys.modules[cls.__module__].OpResolverType
+        options["experimental_op_resolver_type"] = resolvers.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        return interpreter_class()(model_path=path, **options)
+        return cls(model_path=path, **options)
 
 
 def _quantize(x: np.ndarray, detail: Mapping[str, Any]) -> np.ndarray:

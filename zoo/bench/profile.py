@@ -134,21 +134,20 @@ def tflite_profile(model, batch=8, image_size=None, runs=5):
     """({op: count} of the export, {op: count} left to TFLite's kernels by XNNPACK with its partition count,
     {"xnnpack" | "reference": ms per step})."""
     import zoo
+    from zoo import lite
     from zoo.export import export_tflite
 
     size, images = _images(model, batch, image_size)
     native = zoo.create_model(model, image_size=size, keras="tf_keras")
     with tempfile.TemporaryDirectory() as tmp:
-        with open(export_tflite(native, os.path.join(tmp, "model.tflite"), batch_size=batch), "rb") as f:
-            content = f.read()
-    ops = collections.Counter(op["op_name"] for op in tf.lite.Interpreter(model_content=content)._get_ops_details())
-    no_delegate = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    interpreters = {"xnnpack": tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count()),
-                    "reference": tf.lite.Interpreter(model_content=content, num_threads=os.cpu_count(),
-                                                     experimental_op_resolver_type=no_delegate)}
+        path = export_tflite(native, os.path.join(tmp, "model.tflite"), batch_size=batch)
+        ops = collections.Counter(op["op_name"] for op in lite.interpreter(path)._get_ops_details())
+        interpreters = {"xnnpack": lite.interpreter(path, num_threads=os.cpu_count()),
+                        "reference": lite.interpreter(path, default_delegates=False, num_threads=os.cpu_count())}
+        for runner in interpreters.values():
+            runner.allocate_tensors()  # each holds the file (read or memory-mapped) from here on
     times = {}
     for name, interpreter in interpreters.items():
-        interpreter.allocate_tensors()
         index = interpreter.get_input_details()[0]["index"]
         steps = []
         for _ in range(runs + 1):

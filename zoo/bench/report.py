@@ -61,14 +61,20 @@ def fastest_table(rows):
 
 def cost_table(rows):
     """Inference, one line per model and path: its precision, throughput against the slim graph (interval), and
-    its accuracy cost against the float model (top-1 agreement, largest probability difference)."""
+    its accuracy cost against the float model (top-1 agreement, largest probability difference); a path that did
+    not run (a failed conversion) says why."""
     lines = ["| model | path | precision | × slim graph | top-1 agreement | max probability difference |",
              "|---|---|---|---|---|---|"]
-    for (model, mode), impls in _measured(rows).items():
-        if mode != "inference":
-            continue
-        for impl in (i for i in IMPLS if i in impls and i != "slim_graph"):
+    cells = {}
+    for r in rows:
+        if r["mode"] == "inference" and r["impl"] != "slim_graph":
+            cells.setdefault(r["model"], {})[r["impl"]] = r
+    for model, impls in cells.items():
+        for impl in (i for i in IMPLS if i in impls):
             r = impls[impl]
+            if r["ratio_to_slim_graph"] == "":
+                lines.append(f"| {model} | {impl} | {r['precision']} | {r['note'] or 'not measured'} | – | – |")
+                continue
             agreement, difference = (("–", "–") if r.get("top1_agreement", "") == "" else
                                      (f"{100 * r['top1_agreement']:.0f} %", f"{r['max_probability_difference']:.4f}"))
             lines.append(f"| {model} | {impl} | {r['precision']} | {_ratio_cell(r)} | {agreement} | {difference} |")
