@@ -60,6 +60,30 @@ def test_cli_quantizes_and_reports_the_drift(capsys, tmp_path):
     assert lite.interpreter(str(tmp_path / "q.tflite")).get_output_details()[0]["dtype"] == np.int8
 
 
+def test_a_tfrecord_dataset_is_a_representative_set(capsys, tmp_path):
+    """`--representative` takes a dataset written by `zoo make-tfrecords` as well as a folder of images: the
+    digits, as PNGs in class folders, through TFRecords, calibrate the int8 file and carry the drift report."""
+    import tensorflow as tf
+
+    from zoo.data.tfrecords import write_tfrecords
+
+    images, labels = digits_arrays("test")
+    images = np.round(images[:12]).astype(np.uint8)
+    for i, (image, label) in enumerate(zip(images, labels[:12])):
+        folder = tmp_path / "png" / str(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}.png").write_bytes(tf.io.encode_png(image).numpy())
+    write_tfrecords(str(tmp_path / "png"), str(tmp_path / "records"), "train", num_shards=1)
+    loaded = quantize.representative_images(str(tmp_path / "records"), 1)
+    assert len(loaded) == 12 and loaded[0].shape == images[0].shape and loaded[0].dtype == np.uint8
+    # the same pixels (in the dataset's order; RGB -> grey may round by one)
+    assert sorted(float(i.mean()) for i in loaded) == pytest.approx(sorted(float(i.mean()) for i in images), abs=1)
+    code, out, err = run_cli(capsys, "export", "lenet", tmp_path / "q.tflite", "--format", "tflite", "--quantize",
+                             "int8", "--representative", tmp_path / "records")
+    assert code == 0, err
+    assert "TFLite against the float model on 12 representative images: top-1 agreement" in out, out
+
+
 @pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
 def test_onnx_export_matches_the_keras_model(lenet, test_digits, tmp_path, runtime):
     path = export.export_onnx(lenet, str(tmp_path / "lenet.onnx"))

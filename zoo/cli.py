@@ -156,7 +156,7 @@ def cmd_export(args):
                          "measure drift on those images).")
     export.check_output(args.output, args.overwrite)
     channels = zoo.get_spec(args.model).channels
-    images = quantize.directory_images(args.representative, channels) if args.representative else None
+    images = quantize.representative_images(args.representative, channels) if args.representative else None
     model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint, keras=args.keras,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,
                              **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
@@ -389,8 +389,8 @@ def build_parser():
                    "float model")
     p.add_argument("--io", metavar="TYPE", help="int8's input/output type: float32 (default), uint8 or int8 (as "
                    "Google's quantized releases)")
-    p.add_argument("--representative", metavar="DIR", help="a directory of images for calibration and the drift "
-                   "report, through the model's preprocessing (default: scikit-learn's digits for 1-channel models, "
+    p.add_argument("--representative", metavar="DIR", help="a directory of images, or a TFRecord dataset written "
+                   "by `zoo make-tfrecords`, for calibration and the drift report, through the model's preprocessing (default: scikit-learn's digits for 1-channel models, "
                    "scikit-image's photographs for RGB ones)")
     p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory, or a train.py workdir")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")

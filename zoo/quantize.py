@@ -64,11 +64,23 @@ def default_images(channels: int) -> List[np.ndarray]:
     return [load_image(f"skimage:{name}", channels) for name in PHOTOS]
 
 
-def directory_images(directory: str, channels: int) -> List[np.ndarray]:
-    """The image files of `directory` (at most CALIBRATION_LIMIT), decoded with the model's channels."""
-    from zoo.images import image_files, load_image
+def representative_images(source: str, channels: int) -> List[np.ndarray]:
+    """At most CALIBRATION_LIMIT images of `source`, decoded with the model's channels: a directory of image
+    files, or a zoo TFRecord dataset (`zoo make-tfrecords`: its train split, else its first)."""
+    import os
 
-    return [load_image(path, channels) for path in image_files(directory)[:CALIBRATION_LIMIT]]
+    if not os.path.exists(os.path.join(source, "info.json")):
+        from zoo.images import image_files, load_image
+
+        return [load_image(path, channels) for path in image_files(source)[:CALIBRATION_LIMIT]]
+    import tensorflow as tf
+
+    from zoo.data.tfrecords import read_info, tfrecord_images
+
+    _, splits = read_info(source)
+    split = "train" if "train" in splits else sorted(splits)[0]
+    images = [image for image, _ in tfrecord_images(source, split).take(CALIBRATION_LIMIT)]
+    return [(tf.image.rgb_to_grayscale(image) if channels == 1 else image).numpy() for image in images]
 
 
 def drift(model: Any, path: str, images: np.ndarray, labels: Optional[np.ndarray] = None,

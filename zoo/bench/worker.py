@@ -229,19 +229,29 @@ def _export(impl, name, image_size, batch_size, path):
 
 
 def _export_in_child(impl, name, image_size, batch_size, path):
-    """`_export` in a spawned process: the model's parameter count; its failure raised here as one line."""
+    """`_export` in a spawned process: the model's parameter count; its failure raised here as one line. An
+    export at `path` that another cell of the run already made (the ONNX file both ONNX runtimes run) or failed
+    to make is reused, file or failure, not converted again."""
     import multiprocessing
+    import os
 
-    child = multiprocessing.get_context("spawn").Process(target=_export,
-                                                        args=(impl, name, image_size, batch_size, path))
-    child.start()
-    child.join()
     what = f"{EXPORTED[impl][0].replace('tflite', 'TFLite').replace('onnx', 'ONNX')} export"
-    if child.exitcode < 0:
-        raise RuntimeError(killed_reason(child.exitcode, f"the {what}'s process"))
-    if child.exitcode != 0:
-        with open(path + ".error") as f:
-            raise RuntimeError(f"{what}: {f.read()}")
+    if not (os.path.exists(path + ".params") or os.path.exists(path + ".failed")):
+        child = multiprocessing.get_context("spawn").Process(target=_export,
+                                                            args=(impl, name, image_size, batch_size, path))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            if child.exitcode < 0:
+                reason = killed_reason(child.exitcode, f"the {what}'s process")
+            else:
+                with open(path + ".error") as f:
+                    reason = f"{what}: {f.read()}"
+            with open(path + ".failed", "w") as f:
+                f.write(reason)
+    if os.path.exists(path + ".failed"):
+        with open(path + ".failed") as f:
+            raise RuntimeError(f.read())
     with open(path + ".params") as f:
         return int(f.read())
 
@@ -267,12 +277,17 @@ def _exported_step(args, images, result):
 
     from zoo import quantize
 
-    tmp = tempfile.mkdtemp(prefix="zoo-bench-")
-    atexit.register(shutil.rmtree, tmp, True)  # the interpreter may map the file for the cell's life
+    # One directory per benchmark run (the runner is this cell's parent), one file per model, size, batch and
+    # export: a model's cells are started one after the other, so the second ONNX cell finds the first one's file.
+    tmp = os.path.join(tempfile.gettempdir(), f"zoo-bench-{os.getppid()}")
+    os.makedirs(tmp, exist_ok=True)
+    atexit.register(shutil.rmtree, tmp, True)  # at the model's end; a mapped file outlives its directory entry
     impl = args["impl"]
-    path = os.path.join(tmp, "model." + EXPORTED[impl][0])
+    fmt, quantization = EXPORTED[impl]
+    name = f"{args['model']}-{args['image_size']}-{len(images)}{'-' + quantization if quantization else ''}.{fmt}"
+    path = os.path.join(tmp, name)
     params = _export_in_child(impl, args["model"], args["image_size"], len(images), path)
-    if EXPORTED[impl][0] == "onnx":
+    if fmt == "onnx":
         from zoo.onnx_runtimes import predictor
 
         predict = predictor(path, impl)
