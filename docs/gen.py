@@ -139,6 +139,15 @@ def story_log() -> str:
     return "```\n" + "\n".join(kept).strip("\n") + "\n```"
 
 
+def _deploy_rows() -> list:
+    """The deployment runs' rows: the three int8 targets with every path (bench_deploy.csv), then every
+    architecture on ONNX Runtime and OpenVINO (bench_onnx.csv); a model's rows are taken from one file only, the
+    first that has it, so that every ratio in a row of the table was measured side by side."""
+    rows = _rows("bench_deploy.csv")
+    seen = {r["model"] for r in rows}
+    return rows + [r for r in _rows("bench_onnx.csv") if r["model"] not in seen]
+
+
 def _report():
     from zoo.bench import report
 
@@ -165,6 +174,12 @@ GENERATORS = {
     "profile-misses": lambda: csv_table("profile_misses.csv"),
     "profile-tflite": lambda: csv_table("profile_tflite.csv"),
     "quantize": lambda: csv_table("quantize.csv"),
+    # past float32 and TensorFlow (#29): the deployment paths, measured on one machine
+    "bench-deploy": lambda: _report().cost_table(_rows("bench_deploy.csv")),
+    "bench-onnx": lambda: _report().cost_table(_rows("bench_onnx.csv")),
+    "bench-deploy-fastest": lambda: _report().fastest_table(_deploy_rows()),
+    "bench-deploy-targets": lambda: _report().fastest_table(_rows("bench_deploy.csv")),
+    "bench-deploy-machines": lambda: _report().machines_note(_deploy_rows()),
 }
 
 
