@@ -176,7 +176,8 @@ def cmd_export(args):
     print(f"wrote {args.format}{f' ({args.quantize})' if args.quantize else ''} of {args.model} to {args.output}"
           f"{f' ({os.path.getsize(args.output) / 1e6:.2f} MB)' if args.format in ('tflite', 'onnx') else ''}")
     if args.quantize:
-        _report_drift(model, args.output, "TFLite", quantize.preprocessed(model, images) if images is not None else None)
+        given = quantize.preprocessed(model, images) if images is not None else None
+        _report_drift(model, args.output, "TFLite", given)
     elif args.format == "onnx":  # parity on each runtime installed
         from zoo.onnx_runtimes import RUNTIMES
 
@@ -390,8 +391,8 @@ def build_parser():
     p.add_argument("--io", metavar="TYPE", help="int8's input/output type: float32 (default), uint8 or int8 (as "
                    "Google's quantized releases)")
     p.add_argument("--representative", metavar="DIR", help="a directory of images, or a TFRecord dataset written "
-                   "by `zoo make-tfrecords`, for calibration and the drift report, through the model's preprocessing (default: scikit-learn's digits for 1-channel models, "
-                   "scikit-image's photographs for RGB ones)")
+                   "by `zoo make-tfrecords`, for calibration and the drift report, through the model's preprocessing "
+                   "(default: scikit-learn's digits for 1-channel models, scikit-image's photographs for RGB ones)")
     p.add_argument("--checkpoint", help="TF1 checkpoint prefix or directory, or a train.py workdir")
     p.add_argument("--pretrained", help="'default', a tag of weights_manifest.json, or a local tarball/path")
     p.add_argument("--image-size", type=int, help="default: the model's")

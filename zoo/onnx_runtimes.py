@@ -39,8 +39,8 @@ def predictor(path: str, runtime: str = "onnxruntime", threads: Optional[int] = 
         name = session.get_inputs()[0].name
         return lambda images: session.run(None, {name: np.asarray(images, np.float32)})[0]
     ov = _require("openvino")
-    compiled = ov.Core().compile_model(path, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
-                                                     "INFERENCE_NUM_THREADS": threads})
+    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+    compiled = ov.Core().compile_model(path, "CPU", config)
     request = compiled.create_infer_request()  # one request reused: no per-call allocation
     return lambda images: request.infer([np.asarray(images, np.float32)])[0]
 

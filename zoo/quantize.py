@@ -1,6 +1,7 @@
 """Post-training quantization of the TFLite export (`zoo export --format tflite --quantize dynamic|int8|float16`):
 the converter's settings per mode, a representative dataset drawn through the model's own preprocessing, and the
-drift the quantized file shows against the float model."""
+drift an exported file (TFLite, or ONNX on its runtimes) shows against the float model."""
+import os
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -67,8 +68,6 @@ def default_images(channels: int) -> List[np.ndarray]:
 def representative_images(source: str, channels: int) -> List[np.ndarray]:
     """At most CALIBRATION_LIMIT images of `source`, decoded with the model's channels: a directory of image
     files, or a zoo TFRecord dataset (`zoo make-tfrecords`: its train split, else its first)."""
-    import os
-
     if not os.path.exists(os.path.join(source, "info.json")):
         from zoo.images import image_files, load_image
 
