@@ -165,8 +165,7 @@ def cmd_export(args):
     elif args.format == "tflite":
         representative = None
         if args.quantize:  # the calibration set (int8) and the images the drift is reported on
-            representative = quantize.preprocessed(model, quantize.default_images(channels) if images is None
-                                                   else images)
+            representative = quantize.default_set(model) if images is None else quantize.preprocessed(model, images)
         export.export_tflite(model, args.output, overwrite=args.overwrite, quantize=args.quantize, io=args.io,
                              representative=representative)
     elif args.format == "onnx":
@@ -201,7 +200,7 @@ def _report_drift(model, path, runtime, images):
         return
     what = "default photographs" if images is None else "representative images"
     if images is None:
-        images = quantize.preprocessed(model, quantize.default_images(channels))
+        images = quantize.default_set(model)
     print(quantize.format_drift(quantize.drift(model, path, images, runtime=runtime), what, runtime))
 
 

@@ -127,7 +127,7 @@ def export_tflite(model, path, overwrite=False, batch_size=1, quantize=None, io=
     quantization.check_quantization(quantize, io)
     check_output(path, overwrite)
     if quantize == "int8" and representative is None:
-        representative = quantization.preprocessed(model, quantization.default_images(model.inputs[0].shape[-1]))
+        representative = quantization.default_set(model)
     shape = [batch_size, *model.inputs[0].shape[1:]]
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")])

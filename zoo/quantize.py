@@ -65,6 +65,12 @@ def default_images(channels: int) -> List[np.ndarray]:
     return [load_image(f"skimage:{name}", channels) for name in PHOTOS]
 
 
+def default_set(model: Any) -> np.ndarray:
+    """The default representative set in the model's input space: `default_images` through its preprocessing
+    (what int8 is calibrated on, and what drift is reported on, when no images are given)."""
+    return preprocessed(model, default_images(model.inputs[0].shape[-1]))
+
+
 def representative_images(source: str, channels: int) -> List[np.ndarray]:
     """At most CALIBRATION_LIMIT images of `source`, decoded with the model's channels: a directory of image
     files, or a zoo TFRecord dataset (`zoo make-tfrecords`: its train split, else its first)."""

@@ -121,7 +121,7 @@ def _keras_model(args, spec, images, result):
 
     reference = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
     expected = reference(images, training=False).numpy()
-    drift_images = _drift_images(reference)
+    drift_images = quantize.default_set(reference)  # the images an export's accuracy cost is measured on
     expected_probabilities = tf.nn.softmax(reference.predict(drift_images, verbose=0)).numpy()
     tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = zoo.create_model(args["model"], kind, image_size=args["image_size"], keras=keras)
@@ -188,14 +188,6 @@ EXPORTED = {"tflite_xnnpack": ("tflite", None), "tflite_int8": ("tflite", "int8"
             "openvino": ("onnx", None)}
 
 
-def _drift_images(model):
-    """The images an export's accuracy cost is measured on: the photographs (or digits) through the model's own
-    preprocessing, the default representative set of `zoo export --quantize` (which int8 is also calibrated on)."""
-    from zoo import quantize
-
-    return quantize.preprocessed(model, quantize.default_images(model.inputs[0].shape[-1]))
-
-
 def _export(impl, name, image_size, batch_size, path):
     """Run in a child process: converters peak at several times the model's size (TFLite's: 14.6 GB for VGG-16),
     memory a long-lived cell would otherwise hold beside its model's other live cells until the run ends. It dies
@@ -210,9 +202,10 @@ def _export(impl, name, image_size, batch_size, path):
 
         import zoo
         from zoo import export
+        from zoo.quantize import default_set
 
         model = zoo.create_model(name, image_size=image_size, keras="tf_keras")
-        images = _drift_images(model)
+        images = default_set(model)  # int8's calibration set, and the images the accuracy cost is measured on
         fmt, quantize = EXPORTED[impl]
         if fmt == "onnx":
             export.export_onnx(model, path)
