@@ -160,12 +160,13 @@ def cmd_export(args):
     model = zoo.create_model(args.model, "native", checkpoint=args.checkpoint, keras=args.keras,
                              pretrained=_pretrained(args.pretrained), image_size=args.image_size,
                              **({"include_top": False, "pooling": "avg"} if feature_vector else {}))
+    given = quantize.preprocessed(model, images) if images is not None else None  # calibration and drift report
     if args.format == "saved_model":
         export.export_saved_model(model, args.output, overwrite=args.overwrite)
     elif args.format == "tflite":
         representative = None
         if args.quantize:  # the calibration set (int8) and the images the drift is reported on
-            representative = quantize.default_set(model) if images is None else quantize.preprocessed(model, images)
+            representative = quantize.default_set(model) if given is None else given
         export.export_tflite(model, args.output, overwrite=args.overwrite, quantize=args.quantize, io=args.io,
                              representative=representative)
     elif args.format == "onnx":
@@ -175,7 +176,6 @@ def cmd_export(args):
     print(f"wrote {args.format}{f' ({args.quantize})' if args.quantize else ''} of {args.model} to {args.output}"
           f"{f' ({os.path.getsize(args.output) / 1e6:.2f} MB)' if args.format in ('tflite', 'onnx') else ''}")
     if args.quantize:
-        given = quantize.preprocessed(model, images) if images is not None else None
         _report_drift(model, args.output, "TFLite", given)
     elif args.format == "onnx":  # parity on each runtime installed
         from zoo.onnx_runtimes import RUNTIMES
